@@ -1,0 +1,97 @@
+/* Shared by the files of the lugo.core module.
+ *
+ * Every C function of the module is a closure over the same three
+ * upvalues, so the hot paths reach the processor and the value slots
+ * without a registry lookup:
+ *   1. the processor (an lgb_t userdata),
+ *   2. the slot table: Lua values parked in channels, goroutines'
+ *      coroutines and other anchors, indexed by the numbers the core holds,
+ *   3. the channel metatable, for a cheap type check. */
+#ifndef LUGO_BINDING_H
+#define LUGO_BINDING_H
+
+#include "compat.h"
+#include "../../core/lugo.h"
+
+#define LGB_P       lua_upvalueindex(1)
+#define LGB_SLOTS   lua_upvalueindex(2)
+#define LGB_CHANMT  lua_upvalueindex(3)
+#define LGB_NUPVALS 3
+
+typedef struct lgb_co_s {
+  lua_State *co;
+  uint32_t slot;
+} lgb_co_t;
+
+typedef struct lgb_s {
+  lg_p_t p;
+  /* free slot numbers; a freed slot may still hold its old value until
+   * it is reused or swept (see lgb_sweep) */
+  uint32_t *freeslots;
+  size_t nfree, freecap;
+  uint32_t nslots;         /* highest slot number handed out */
+  uint32_t *dirty;         /* freed by the core, still holding a value */
+  size_t ndirty, dirtycap;
+  lgb_co_t *cofree;        /* finished coroutines for reuse */
+  size_t ncofree;
+  uint32_t onerror;        /* slot of lugo.onerror's function, 0: none */
+  uint32_t *errors;        /* slots of goroutine errors nobody took yet */
+  size_t nerrors, errorscap;
+  int closed;
+} lgb_t;
+
+/* Keys for light userdata that only this module makes. */
+extern const char lgb_parkkey;  /* yielded to the scheduler by a park */
+extern const char lgb_errkey;   /* first resume value: raise the next */
+
+static inline lgb_t *lgb_get(lua_State *L) {
+  return (lgb_t *)lua_touserdata(L, LGB_P);
+}
+
+/* Slots: anchor the value at `idx` and return its number / push it and
+ * release the slot. */
+uint32_t lgb_ref(lua_State *L, lgb_t *b, int idx);
+void lgb_unref(lua_State *L, lgb_t *b, uint32_t slot);
+void lgb_pushref(lua_State *L, uint32_t slot);
+
+/* Lua value <-> core value. lgb_tovalue anchors tables, strings and the
+ * rest in a slot; lgb_pushvalue pushes and releases it. */
+void lgb_tovalue(lua_State *L, lgb_t *b, int idx, lg_value_t *v);
+void lgb_pushvalue(lua_State *L, lgb_t *b, lg_value_t *v);
+
+/* Park the running goroutine, which the core has queued already. In a
+ * goroutine this yields to the scheduler; on the main thread (or where
+ * Lua cannot yield) it drives the scheduler until the goroutine is woken.
+ * Either way the caller's results are the wake-up results, passed
+ * through `k` when given (k raises what the wake-up says to raise). */
+int lgb_park(lua_State *L, lgb_t *b, lg_g_t *g, lua_KFunction k,
+             lua_KContext ctx);
+/* The continuation of parks that may raise: returns the values above
+ * `ctx` on the stack, or raises the error a wake-up left there. */
+int lgb_kfinish(lua_State *L, int status, lua_KContext ctx);
+/* Push the error a wake-up raises: lgb_kfinish raises it. */
+void lgb_pusherr(lua_State *L, const char *msg, int withpos);
+
+/* Check that arg `i` is a channel. */
+lg_chan_t *lgb_checkchan(lua_State *L, int i);
+/* Push a new channel userdata owning one reference on `c`. */
+void lgb_pushchan(lua_State *L, lg_chan_t *c);
+/* Seconds (a Lua number) to a duration in ns, raising on NaN. */
+int64_t lgb_checkduration(lua_State *L, int i);
+
+/* Register each file's functions into the module table at the top. */
+void lgb_open_sched(lua_State *L);
+void lgb_open_chan(lua_State *L);
+void lgb_open_select(lua_State *L);
+void lgb_open_timer(lua_State *L);
+void lgb_open_sync(lua_State *L);
+
+/* luaL_setfuncs with the module's upvalues, which sit just below the
+ * target table. */
+void lgb_setfuncs(lua_State *L, const luaL_Reg *l);
+/* A new metatable named `name` with methods `m` (into __index) and
+ * metamethods `mm`, all sharing the upvalues; left on the stack. */
+void lgb_newclass(lua_State *L, const char *name, const luaL_Reg *m,
+                  const luaL_Reg *mm);
+
+#endif

@@ -1,0 +1,187 @@
+/* lugo.chan: local channels. The userdata holds a pointer to the core
+ * channel and owns one reference on it (timers may hold others). */
+#include "binding.h"
+
+/* Largest capacity: far past any memory, short of 2^53 where Lua
+ * numbers stop being exact. */
+#define CAP_MAX ((lua_Number)(1ull << 40))
+
+static lg_chan_t **tochan(lua_State *L, int i) {
+  lg_chan_t **u = lua_touserdata(L, i);
+  if (u != NULL && lua_getmetatable(L, i)) {
+    int same = lua_rawequal(L, -1, LGB_CHANMT);
+    lua_pop(L, 1);
+    if (same) return u;
+  }
+  return NULL;
+}
+
+lg_chan_t *lgb_checkchan(lua_State *L, int i) {
+  lg_chan_t **u = tochan(L, i);
+  if (u == NULL)
+    luaL_argerror(L, i, lua_pushfstring(L, "lugo.chan expected, got %s",
+                                        luaL_typename(L, i)));
+  return *u;
+}
+
+void lgb_pushchan(lua_State *L, lg_chan_t *c) {
+  lg_chan_t **u = lua_newuserdata(L, sizeof *u);
+  *u = c;
+  lua_pushvalue(L, LGB_CHANMT);
+  lua_setmetatable(L, -2);
+}
+
+/* lugo.chan([cap [, opts]]) -> ch   [-0, +1, e] */
+static int l_chan(lua_State *L) {
+  lgb_t *b = lgb_get(L);
+  lua_Number cap = luaL_optnumber(L, 1, 0);
+  lg_chan_t *c, **u;
+  if (!(cap >= 0 && cap <= CAP_MAX && cap == (lua_Number)(size_t)cap))
+    return luaL_error(L, "makechan: size out of range");
+  if (!lua_isnoneornil(L, 2)) {
+    luaL_checktype(L, 2, LUA_TTABLE);
+    lua_getfield(L, 2, "shared");
+    if (lua_toboolean(L, -1))
+      return luaL_error(L, "lugo.chan: shared channels need processors "
+                           "(lugo.procs), which this build does not have yet");
+    lua_pop(L, 1);
+  }
+  /* The userdata first, so a failed allocation leaks nothing. */
+  u = lua_newuserdata(L, sizeof *u);
+  *u = NULL;
+  if ((c = lg_chan_new(&b->p, (size_t)cap)) == NULL)
+    return luaL_error(L, "not enough memory");
+  *u = c;
+  lua_pushvalue(L, LGB_CHANMT);
+  lua_setmetatable(L, -2);
+  return 1;
+}
+
+static void checknotnil(lua_State *L, int i) {
+  if (lua_isnoneornil(L, i)) luaL_error(L, "cannot send nil on a channel");
+}
+
+/* ch:send(v)   [-0, +0, e] */
+static int ch_send(lua_State *L) {
+  lgb_t *b = lgb_get(L);
+  lg_chan_t *c = lgb_checkchan(L, 1);
+  lg_g_t *g = b->p.curg;
+  lg_value_t v;
+  int rc;
+  checknotnil(L, 2);
+  lua_settop(L, 2);
+  lgb_tovalue(L, b, 2, &v);
+  rc = lg_chan_send(c, g, &v);
+  if (rc == 0) return 0;
+  if (rc == LG_PARKED) return lgb_park(L, b, g, lgb_kfinish, 2);
+  lgb_pushvalue(L, b, &v);  /* not sent: release it */
+  if (rc == LG_ECLOSED) return luaL_error(L, "send on closed channel");
+  return luaL_error(L, "not enough memory");
+}
+
+/* ch:recv() -> v, ok   [-0, +2, e] */
+static int ch_recv(lua_State *L) {
+  lgb_t *b = lgb_get(L);
+  lg_chan_t *c = lgb_checkchan(L, 1);
+  lg_g_t *g = b->p.curg;
+  lg_value_t v;
+  int rc = lg_chan_recv(c, g, &v);
+  if (rc == LG_PARKED) return lgb_park(L, b, g, NULL, 0);
+  if (rc == LG_ENOMEM) return luaL_error(L, "not enough memory");
+  lgb_pushvalue(L, b, &v);
+  lua_pushboolean(L, rc == 0);
+  return 2;
+}
+
+/* ch:trysend(v) -> boolean   [-0, +1, e] */
+static int ch_trysend(lua_State *L) {
+  lgb_t *b = lgb_get(L);
+  lg_chan_t *c = lgb_checkchan(L, 1);
+  lg_value_t v;
+  int rc;
+  checknotnil(L, 2);
+  lgb_tovalue(L, b, 2, &v);
+  rc = lg_chan_trysend(c, &v);
+  if (rc == 0) {
+    lua_pushboolean(L, 1);
+    return 1;
+  }
+  lgb_pushvalue(L, b, &v);
+  if (rc == LG_ECLOSED) return luaL_error(L, "send on closed channel");
+  if (rc == LG_ENOMEM) return luaL_error(L, "not enough memory");
+  lua_pushboolean(L, 0);
+  return 1;
+}
+
+/* ch:tryrecv() -> v, true | nil, false (closed) | nil, nil   [-0, +2, -] */
+static int ch_tryrecv(lua_State *L) {
+  lgb_t *b = lgb_get(L);
+  lg_chan_t *c = lgb_checkchan(L, 1);
+  lg_value_t v;
+  int rc = lg_chan_tryrecv(c, &v);
+  lgb_pushvalue(L, b, &v);
+  if (rc == LG_EAGAIN) lua_pushnil(L);
+  else lua_pushboolean(L, rc == 0);
+  return 2;
+}
+
+/* ch:close()   [-0, +0, e] */
+static int ch_close(lua_State *L) {
+  if (lg_chan_close(lgb_checkchan(L, 1)) == LG_ECLOSED)
+    return luaL_error(L, "close of closed channel");
+  return 0;
+}
+
+/* ch:cap() -> n   [-0, +1, -] */
+static int ch_cap(lua_State *L) {
+  lua_pushnumber(L, (lua_Number)lg_chan_cap(lgb_checkchan(L, 1)));
+  return 1;
+}
+
+/* #ch -> buffered count   [-0, +1, -] */
+static int ch_len(lua_State *L) {
+  lua_pushnumber(L, (lua_Number)lg_chan_len(lgb_checkchan(L, 1)));
+  return 1;
+}
+
+static int ch_tostring(lua_State *L) {
+  lg_chan_t *c = lgb_checkchan(L, 1);
+  lua_pushfstring(L, "lugo.chan (%d/%d%s): %p", (int)lg_chan_len(c),
+                  (int)lg_chan_cap(c), lg_chan_closed(c) ? ", closed" : "",
+                  (void *)c);
+  return 1;
+}
+
+static int ch_gc(lua_State *L) {
+  lg_chan_t **u = lua_touserdata(L, 1);
+  if (*u != NULL) lg_chan_release(*u);
+  *u = NULL;
+  return 0;
+}
+
+void lgb_open_chan(lua_State *L) {
+  static const luaL_Reg f[] = {{"chan", l_chan}, {NULL, NULL}};
+  static const luaL_Reg m[] = {
+    {"send", ch_send}, {"recv", ch_recv}, {"trysend", ch_trysend},
+    {"tryrecv", ch_tryrecv}, {"close", ch_close}, {"cap", ch_cap},
+    {NULL, NULL}
+  };
+  static const luaL_Reg mm[] = {
+    {"__len", ch_len}, {"__gc", ch_gc}, {"__tostring", ch_tostring},
+    {NULL, NULL}
+  };
+  lgb_setfuncs(L, f);
+  /* Fill in the metatable made in luaopen (upvalue 3 everywhere). */
+  lua_pushliteral(L, "lugo.chan");
+  lua_setfield(L, 3, "__name");
+  lua_pushvalue(L, 3);
+  lgb_setfuncs(L, mm);
+  lua_newtable(L);
+  lgb_setfuncs(L, m);
+  lua_setfield(L, -2, "__index");
+  lua_pushvalue(L, -1);
+  lua_setfield(L, LUA_REGISTRYINDEX, "lugo.chan");
+  lua_getfield(L, -1, "__index");
+  lua_setfield(L, 4, "chan_methods");
+  lua_pop(L, 1);
+}

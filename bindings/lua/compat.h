@@ -1,0 +1,54 @@
+/* The few places where Lua 5.4 and LuaJIT 2.1 differ for this binding. */
+#ifndef LUGO_COMPAT_H
+#define LUGO_COMPAT_H
+
+#include <stdint.h>
+#include <stdio.h>
+#include <lua.h>
+#include <lauxlib.h>
+
+#if LUA_VERSION_NUM >= 504
+#define LGB_HAS_INTEGERS 1
+#define LGB_HAS_YIELDK 1
+
+static inline int lgb_resume(lua_State *co, lua_State *from, int nargs,
+                             int *nres) {
+  return lua_resume(co, from, nargs, nres);
+}
+
+/* Make a coroutine that died of an error usable again. */
+static inline int lgb_resetthread(lua_State *co, lua_State *from) {
+#if LUA_VERSION_RELEASE_NUM >= 50406
+  return lua_closethread(co, from) == LUA_OK;
+#else
+  (void)from;
+  return lua_resetthread(co) == LUA_OK;
+#endif
+}
+
+#else /* LuaJIT 2.1: the 5.1 API plus a few 5.2 functions */
+#define LGB_HAS_INTEGERS 0
+#define LGB_HAS_YIELDK 0
+typedef intptr_t lua_KContext;
+typedef int (*lua_KFunction)(lua_State *L, int status, lua_KContext ctx);
+
+static inline int lgb_resume(lua_State *co, lua_State *from, int nargs,
+                             int *nres) {
+  int status;
+  (void)from;
+  status = lua_resume(co, nargs);
+  *nres = lua_gettop(co);
+  return status;
+}
+
+static inline int lgb_resetthread(lua_State *co, lua_State *from) {
+  (void)co;
+  (void)from;
+  return 0;  /* a dead LuaJIT coroutine cannot be reused */
+}
+
+#define lua_rawlen(L, i) lua_objlen((L), (i))
+#define LUA_OK 0
+#endif
+
+#endif

@@ -1,0 +1,189 @@
+/* lugo.core: the module, the processor userdata and the value slots. */
+#include <stdlib.h>
+#include <string.h>
+#include "binding.h"
+
+const char lgb_parkkey = 0;
+const char lgb_errkey = 0;
+
+/* ------------------------------------------------------------------ slots */
+
+static int growu32(uint32_t **a, size_t *cap) {
+  size_t n = *cap ? *cap * 2 : 64;
+  uint32_t *p = realloc(*a, n * sizeof *p);
+  if (p == NULL) return -1;
+  *a = p;
+  *cap = n;
+  return 0;
+}
+
+uint32_t lgb_ref(lua_State *L, lgb_t *b, int idx) {
+  uint32_t slot;
+  lua_pushvalue(L, idx);
+  if (b->nfree > 0) {
+    slot = b->freeslots[--b->nfree];
+  } else {
+    /* Make sure the slot can be given back before handing it out. */
+    if (b->nslots >= b->freecap && growu32(&b->freeslots, &b->freecap))
+      luaL_error(L, "not enough memory");
+    slot = ++b->nslots;
+  }
+  lua_rawseti(L, LGB_SLOTS, (int)slot);
+  return slot;
+}
+
+void lgb_unref(lua_State *L, lgb_t *b, uint32_t slot) {
+  lua_pushnil(L);
+  lua_rawseti(L, LGB_SLOTS, (int)slot);
+  b->freeslots[b->nfree++] = slot;
+}
+
+void lgb_pushref(lua_State *L, uint32_t slot) {
+  lua_rawgeti(L, LGB_SLOTS, (int)slot);
+}
+
+/* The core drops values (a closed channel's buffer, a cancelled send)
+ * where there may be no Lua stack at hand: note the slot, clear it at the
+ * next lgb_sweep. */
+static void vfree(lg_p_t *p, lg_value_t *v) {
+  lgb_t *b = (lgb_t *)p;
+  if (b->ndirty == b->dirtycap && growu32(&b->dirty, &b->dirtycap)) {
+    /* Leak the slot rather than fail: it is only memory. */
+    return;
+  }
+  b->dirty[b->ndirty++] = v->u.ref;
+}
+
+/* Release the slots the core dropped. */
+static void sweep(lua_State *L, lgb_t *b) {
+  while (b->ndirty > 0) lgb_unref(L, b, b->dirty[--b->ndirty]);
+}
+
+void lgb_tovalue(lua_State *L, lgb_t *b, int idx, lg_value_t *v) {
+  switch (lua_type(L, idx)) {
+  case LUA_TNIL:
+    v->type = LG_VNIL;
+    return;
+  case LUA_TBOOLEAN:
+    v->type = LG_VBOOL;
+    v->u.b = lua_toboolean(L, idx);
+    return;
+  case LUA_TNUMBER:
+#if LGB_HAS_INTEGERS
+    if (lua_isinteger(L, idx)) {
+      v->type = LG_VINT;
+      v->u.i = lua_tointeger(L, idx);
+      return;
+    }
+#endif
+    v->type = LG_VNUM;
+    v->u.n = lua_tonumber(L, idx);
+    return;
+  default:
+    if (b->ndirty > 0) sweep(L, b);
+    v->type = LG_VREF;
+    v->u.ref = lgb_ref(L, b, idx);
+  }
+}
+
+void lgb_pushvalue(lua_State *L, lgb_t *b, lg_value_t *v) {
+  switch (v->type) {
+  case LG_VBOOL: lua_pushboolean(L, v->u.b); break;
+#if LGB_HAS_INTEGERS
+  case LG_VINT: lua_pushinteger(L, (lua_Integer)v->u.i); break;
+#else
+  case LG_VINT: lua_pushnumber(L, (lua_Number)v->u.i); break;
+#endif
+  case LG_VNUM: lua_pushnumber(L, v->u.n); break;
+  case LG_VREF:
+    lgb_pushref(L, v->u.ref);
+    lgb_unref(L, b, v->u.ref);
+    break;
+  default: lua_pushnil(L);
+  }
+  v->type = LG_VNIL;
+}
+
+int64_t lgb_checkduration(lua_State *L, int i) {
+  lua_Number s = luaL_checknumber(L, i);
+  if (s != s) luaL_argerror(L, i, "duration is NaN");
+  if (s <= 0) return 0;
+  if (s > 9.2e9) return INT64_MAX / 2;  /* ~146 years: never */
+  return (int64_t)(s * 1e9 + 0.5);
+}
+
+/* ----------------------------------------------------------- the module */
+
+void lgb_setfuncs(lua_State *L, const luaL_Reg *l) {
+  lua_pushvalue(L, 1);
+  lua_pushvalue(L, 2);
+  lua_pushvalue(L, 3);
+  luaL_setfuncs(L, l, LGB_NUPVALS);
+}
+
+void lgb_newclass(lua_State *L, const char *name, const luaL_Reg *m,
+                  const luaL_Reg *mm) {
+  luaL_newmetatable(L, name);
+  lua_pushstring(L, name);
+  lua_setfield(L, -2, "__name");
+  lgb_setfuncs(L, mm);
+  lua_newtable(L);
+  lgb_setfuncs(L, m);
+  lua_setfield(L, -2, "__index");
+}
+
+/* The processor goes with the Lua state. By then every goroutine and
+ * channel is garbage; the core frees what is left. */
+static int p_gc(lua_State *L) {
+  lgb_t *b = lua_touserdata(L, 1);
+  if (b->closed) return 0;
+  b->closed = 1;
+  /* Channels and timers finalized after this still release into the
+   * core; they must find no hook to call. */
+  b->p.vfree = NULL;
+  lg_p_close(&b->p);
+  free(b->freeslots);
+  free(b->dirty);
+  free(b->cofree);
+  free(b->errors);
+  b->freeslots = b->dirty = b->errors = NULL;
+  b->cofree = NULL;
+  b->nfree = b->ndirty = b->ncofree = b->nerrors = 0;
+  return 0;
+}
+
+int luaopen_lugo_core(lua_State *L) {
+  lgb_t *b;
+  int rc;
+  lua_settop(L, 0);
+  b = lua_newuserdata(L, sizeof *b);  /* 1: the processor */
+  memset(b, 0, sizeof *b);
+  if ((rc = lg_p_init(&b->p, 0)) != 0)
+    return luaL_error(L, "lugo: cannot start processor: %s",
+                      lg_strerror(rc));
+  b->p.vfree = vfree;
+  b->p.host = b;
+  lua_newtable(L);
+  lua_pushcfunction(L, p_gc);
+  lua_setfield(L, -2, "__gc");
+  lua_setmetatable(L, 1);
+  lua_newtable(L);                    /* 2: slots */
+  lua_newtable(L);                    /* 3: the channel metatable */
+  /* Anchor the processor for as long as the state lives: the module
+   * table can be dropped from package.loaded. */
+  lua_pushvalue(L, 1);
+  lua_setfield(L, LUA_REGISTRYINDEX, "lugo.p");
+  lua_newtable(L);                    /* 4: the module */
+  lua_pushlightuserdata(L, (void *)&lgb_parkkey);
+  lua_setfield(L, 4, "PARK");
+  lua_pushlightuserdata(L, (void *)&lgb_errkey);
+  lua_setfield(L, 4, "ERR");
+  lua_pushboolean(L, LGB_HAS_YIELDK);
+  lua_setfield(L, 4, "HAS_YIELDK");
+  lgb_open_sched(L);
+  lgb_open_chan(L);
+  lgb_open_select(L);
+  lgb_open_timer(L);
+  lgb_open_sync(L);
+  return 1;
+}

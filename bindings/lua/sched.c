@@ -1,0 +1,494 @@
+/* Goroutines: go, run, yield, sleep, now, onerror, stats, dump, and the
+ * loop that resumes goroutines' coroutines. */
+#include <stdlib.h>
+#include <string.h>
+#include "binding.h"
+
+/* Finished coroutines kept for reuse (Go's gFree); beyond this the
+ * collector takes them. */
+#define COFREE_MAX 4096
+
+static const char *const deadlock = "all goroutines are asleep - deadlock!";
+
+/* ------------------------------------------------------------ coroutines */
+
+/* A coroutine for a new goroutine, fresh or reused, anchored in a slot. */
+static lua_State *co_get(lua_State *L, lgb_t *b, uint32_t *slot) {
+  lua_State *co;
+  if (b->ncofree > 0) {
+    lgb_co_t *c = &b->cofree[--b->ncofree];
+    *slot = c->slot;
+    return c->co;
+  }
+  co = lua_newthread(L);
+  *slot = lgb_ref(L, b, -1);
+  lua_pop(L, 1);
+  return co;
+}
+
+static void co_put(lua_State *L, lgb_t *b, lua_State *co, uint32_t slot) {
+  if (b->cofree == NULL)
+    b->cofree = malloc(COFREE_MAX * sizeof *b->cofree);
+  lua_settop(co, 0);
+  if (b->cofree != NULL && b->ncofree < COFREE_MAX) {
+    b->cofree[b->ncofree].co = co;
+    b->cofree[b->ncofree++].slot = slot;
+  } else {
+    lgb_unref(L, b, slot);
+  }
+}
+
+/* --------------------------------------------------------------- errors */
+
+void lgb_pusherr(lua_State *L, const char *msg, int withpos) {
+  lua_pushlightuserdata(L, (void *)&lgb_errkey);
+  lua_pushstring(L, msg);
+  lua_pushboolean(L, withpos);
+}
+
+int lgb_kfinish(lua_State *L, int status, lua_KContext ctx) {
+  int base = (int)ctx;
+  (void)status;
+  if (lua_gettop(L) >= base + 3 &&
+      lua_touserdata(L, base + 1) == (void *)&lgb_errkey) {
+    if (lua_toboolean(L, base + 3)) {
+      luaL_where(L, 1);
+      lua_pushvalue(L, base + 2);
+      lua_concat(L, 2);
+    } else {
+      lua_pushvalue(L, base + 2);
+    }
+    return lua_error(L);
+  }
+  return lua_gettop(L) - base;
+}
+
+/* "goroutine N: <err>" and the goroutine's traceback, on L. */
+static void push_gerror(lua_State *L, lua_State *co, lg_g_t *g) {
+  const char *msg;
+  lua_xmove(co, L, 1);
+  msg = lua_tostring(L, -1);
+  if (msg == NULL) {
+    msg = luaL_typename(L, -1);
+    lua_pushfstring(L, "goroutine %d: (error object is a %s value)",
+                    (int)g->id, msg);
+  } else {
+    lua_pushfstring(L, "goroutine %d: %s", (int)g->id, msg);
+  }
+  luaL_traceback(L, co, lua_tostring(L, -1), 0);
+  lua_replace(L, -2);  /* keep: err, traceback */
+}
+
+static void pend_error(lua_State *L, lgb_t *b, int idx) {
+  if (b->nerrors == b->errorscap) {
+    size_t n = b->errorscap ? b->errorscap * 2 : 8;
+    uint32_t *e = realloc(b->errors, n * sizeof *e);
+    if (e == NULL) {  /* cannot even remember it: say it at least */
+      fprintf(stderr, "lugo: %s\n", lua_tostring(L, idx));
+      return;
+    }
+    b->errors = e;
+    b->errorscap = n;
+  }
+  b->errors[b->nerrors++] = lgb_ref(L, b, idx);
+}
+
+/* Raise the oldest goroutine error nobody has taken. */
+static int raise_pending(lua_State *L, lgb_t *b) {
+  uint32_t slot = b->errors[0];
+  memmove(b->errors, b->errors + 1, --b->nerrors * sizeof *b->errors);
+  lgb_pushref(L, slot);
+  lgb_unref(L, b, slot);
+  return lua_error(L);
+}
+
+/* A goroutine died of an error: its joiner (lugo.run) raises it, or
+ * lugo.onerror hears of it, or the main thread raises it at its next
+ * blocking call. */
+static void gdied(lua_State *L, lgb_t *b, lg_g_t *g, lua_State *co) {
+  lg_p_t *p = &b->p;
+  push_gerror(L, co, g);  /* err, traceback */
+  lgb_unref(L, b, g->hostref);  /* a dead coroutine: let it go */
+  if (g->joiner != NULL) {
+    lg_g_t *j = g->joiner;
+    j->val.type = LG_VREF;
+    j->val.u.ref = lgb_ref(L, b, -1);
+    j->rc = LG_EINVAL;
+    lg_ready(p, j, 1);
+  } else if (b->onerror != 0) {
+    int top = lua_gettop(L) - 2;
+    lgb_pushref(L, b->onerror);
+    lua_pushvalue(L, top + 1);
+    lua_pushvalue(L, top + 2);
+    lua_pushinteger(L, (lua_Integer)g->id);
+    if (lua_pcall(L, 3, 0, 0) != LUA_OK) {
+      lua_pushfstring(L, "lugo.onerror handler failed: %s\nwhile handling %s",
+                      lua_tostring(L, -1), lua_tostring(L, top + 2));
+      pend_error(L, b, -1);
+    }
+    lua_settop(L, top + 2);
+  } else {
+    pend_error(L, b, -1);
+  }
+  lua_pop(L, 2);
+  lg_g_free(p, g);
+}
+
+static void gfinished(lua_State *L, lgb_t *b, lg_g_t *g, lua_State *co) {
+  if (g->joiner != NULL) {
+    /* The joiner takes the results straight off this coroutine, which
+     * it recycles afterwards. */
+    lg_g_t *j = g->joiner;
+    j->val.type = LG_VREF;
+    j->val.u.ref = g->hostref;
+    j->rc = 0;
+    lg_ready(&b->p, j, 1);
+  } else {
+    co_put(L, b, co, g->hostref);
+  }
+  lg_g_free(&b->p, g);
+}
+
+/* ------------------------------------------------------------- wake-ups */
+
+/* Push on L what the parked call of `g` returns, by why it parked. */
+static int push_wake(lua_State *L, lgb_t *b, lg_g_t *g) {
+  switch (g->reason) {
+  case LG_WRECV:
+    lgb_pushvalue(L, b, &g->val);
+    lua_pushboolean(L, g->ok > 0);
+    return 2;
+  case LG_WSEND:
+    if (g->rc == LG_ECLOSED) {
+      lgb_pusherr(L, "send on closed channel", 1);
+      return 3;
+    }
+    return 0;
+  case LG_WSELECT:
+    if (g->rc == LG_ECLOSED) {
+      lgb_pusherr(L, "send on closed channel", 1);
+      return 3;
+    }
+    lua_pushinteger(L, g->sel + 1);
+    if (g->ok < 0) return 1;
+    lgb_pushvalue(L, b, &g->val);
+    lua_pushboolean(L, g->ok > 0);
+    return 3;
+  case LG_WJOIN: {
+    uint32_t slot = g->val.u.ref;
+    lua_State *co;
+    int n;
+    g->val.type = LG_VNIL;
+    if (g->rc != 0) {  /* the goroutine died: slot holds its error */
+      lua_pushlightuserdata(L, (void *)&lgb_errkey);
+      lgb_pushref(L, slot);
+      lgb_unref(L, b, slot);
+      lua_pushboolean(L, 0);
+      return 3;
+    }
+    lgb_pushref(L, slot);
+    co = lua_tothread(L, -1);
+    lua_pop(L, 1);
+    n = lua_gettop(co);
+    luaL_checkstack(L, n, "too many results");
+    lua_xmove(co, L, n);
+    co_put(L, b, co, slot);
+    return n;
+  }
+  default:
+    return 0;
+  }
+}
+
+/* ----------------------------------------------------------------- loop */
+
+static void run_g(lua_State *L, lgb_t *b, lg_g_t *g) {
+  lg_p_t *p = &b->p;
+  lua_State *co = g->host;
+  lg_g_t *prev = p->curg;
+  int nargs, nres, status;
+  if (lua_status(co) == LUA_OK) {  /* not started: function and args */
+    nargs = lua_gettop(co) - 1;
+  } else {
+    nargs = push_wake(L, b, g);
+    lua_xmove(L, co, nargs);
+  }
+  g->status = LG_GRUNNING;
+  p->curg = g;
+  p->stats.switches++;
+  status = lgb_resume(co, L, nargs, &nres);
+  p->curg = prev;
+  if (status == LUA_YIELD) {
+    lua_pop(co, nres);
+    if (g->status == LG_GRUNNING) {
+      /* A plain coroutine.yield at the top of a goroutine: there is no
+       * resumer to receive it but us; take it as lugo.yield(). */
+      g->reason = LG_WNONE;
+      lg_ready(p, g, 0);
+    }
+  } else if (status == LUA_OK) {
+    gfinished(L, b, g, co);
+  } else {
+    gdied(L, b, g, co);
+  }
+}
+
+/* Run goroutines until `waitg` is woken (NULL: until nothing is left).
+ * Returns 0; LG_EDEADLK when nothing can ever wake it; LG_EINVAL when a
+ * goroutine error is pending and this is the main thread's loop, which
+ * must raise it. */
+static int drive(lua_State *L, lgb_t *b, lg_g_t *waitg) {
+  lg_p_t *p = &b->p;
+  int ismain = p->curg == &p->maing;
+  for (;;) {
+    lg_g_t *g;
+    if (ismain && b->nerrors > 0) return LG_EINVAL;
+    if (waitg != NULL && waitg->status == LG_GRUNNABLE) return 0;
+    if ((g = lg_p_next(p)) != NULL) {
+      run_g(L, b, g);
+      continue;
+    }
+    if (waitg == NULL && p->ngoroutines == 0 && p->ntimers == 0 &&
+        p->nwaitingio == 0)
+      return 0;
+    if (lg_p_poll(p, 1) == LG_EDEADLK) return LG_EDEADLK;
+  }
+}
+
+/* A goroutine waiting in lugo.run for one that will now never wake it. */
+static void unjoin(lgb_t *b, lg_g_t *j) {
+  lg_g_t *g;
+  for (g = b->p.allg; g != NULL; g = g->allnext)
+    if (g->joiner == j) g->joiner = NULL;
+}
+
+int lgb_park(lua_State *L, lgb_t *b, lg_g_t *g, lua_KFunction k,
+             lua_KContext ctx) {
+  int was, rc, n;
+  if (!g->inlinewait && lua_isyieldable(L)) {
+    lua_pushlightuserdata(L, (void *)&lgb_parkkey);
+#if LGB_HAS_YIELDK
+    return lua_yieldk(L, 1, ctx, k);
+#else
+    return lua_yield(L, 1);
+#endif
+  }
+  was = g->inlinewait;
+  g->inlinewait = 1;
+  rc = drive(L, b, g);
+  g->inlinewait = was;
+  if (rc != 0) {
+    /* Give up the wait so the runtime stays usable, then raise. */
+    if (g->reason == LG_WJOIN) unjoin(b, g);
+    lg_g_unwait(&b->p, g);
+    if (rc == LG_EINVAL) return raise_pending(L, b);
+    return luaL_error(L, "%s", deadlock);
+  }
+  g->status = LG_GRUNNING;
+  n = push_wake(L, b, g);
+  g->reason = LG_WNONE;
+  return k != NULL ? k(L, LUA_YIELD, ctx) : n;
+}
+
+/* ------------------------------------------------------------ functions */
+
+static lg_g_t *spawn(lua_State *L, lgb_t *b) {
+  lg_g_t *g;
+  lua_State *co;
+  uint32_t slot;
+  luaL_checktype(L, 1, LUA_TFUNCTION);
+  if ((g = lg_g_new(&b->p)) == NULL) luaL_error(L, "not enough memory");
+  co = co_get(L, b, &slot);
+  lua_xmove(L, co, lua_gettop(L));
+  g->host = co;
+  g->hostref = slot;
+  return g;
+}
+
+/* lugo.go(fn, ...)   [-0, +0, e] */
+static int l_go(lua_State *L) {
+  lgb_t *b = lgb_get(L);
+  lg_ready(&b->p, spawn(L, b), 0);
+  return 0;
+}
+
+/* lugo.run([fn, ...]) -> fn's results   [-0, +?, e] */
+static int l_run(lua_State *L) {
+  lgb_t *b = lgb_get(L);
+  lg_p_t *p = &b->p;
+  lg_g_t *self = p->curg, *g;
+  int rc;
+  if (lua_isnoneornil(L, 1)) {
+    if (self != &p->maing)
+      return luaL_error(L, "lugo.run: only the main thread can wait for "
+                           "every goroutine; pass a function to wait for it");
+    if ((rc = drive(L, b, NULL)) == LG_EINVAL) return raise_pending(L, b);
+    if (rc != 0) return luaL_error(L, "%s", deadlock);
+    return 0;
+  }
+  g = spawn(L, b);
+  g->joiner = self;
+  lg_ready(p, g, 0);
+  lg_park(p, self, LG_WJOIN);
+  return lgb_park(L, b, self, lgb_kfinish, 0);
+}
+
+/* lugo.yield()   [-0, +0, -] */
+static int l_yield(lua_State *L) {
+  lgb_t *b = lgb_get(L);
+  lg_p_t *p = &b->p;
+  lg_g_t *g = p->curg;
+  size_t n;
+  if (!g->inlinewait && lua_isyieldable(L)) {
+    g->reason = LG_WNONE;
+    lg_ready(p, g, 0);
+    lua_pushlightuserdata(L, (void *)&lgb_parkkey);
+    return lua_yield(L, 1);
+  }
+  /* On the main thread: everything runnable now runs once. */
+  lg_p_poll(p, 0);
+  for (n = lg_p_runnable(p); n > 0; n--) {
+    lg_g_t *next = lg_p_next(p);
+    if (next == NULL) break;
+    run_g(L, b, next);
+  }
+  if (g == &p->maing && b->nerrors > 0) return raise_pending(L, b);
+  return 0;
+}
+
+/* lugo.sleep(sec)   [-0, +0, e] */
+static int l_sleep(lua_State *L) {
+  lgb_t *b = lgb_get(L);
+  int64_t d = lgb_checkduration(L, 1);
+  lg_g_t *g = b->p.curg;
+  if (d == 0) return 0;  /* Go's time.Sleep(0) returns at once */
+  if (lg_sleep(&b->p, g, lg_now() + d) != LG_PARKED)
+    return luaL_error(L, "not enough memory");
+  return lgb_park(L, b, g, NULL, 0);
+}
+
+/* lugo.now() -> seconds   [-0, +1, -] */
+static int l_now(lua_State *L) {
+  lua_pushnumber(L, (lua_Number)lg_now() / 1e9);
+  return 1;
+}
+
+/* lugo.onerror(fn | nil)   [-0, +0, e] */
+static int l_onerror(lua_State *L) {
+  lgb_t *b = lgb_get(L);
+  if (!lua_isnil(L, 1)) luaL_checktype(L, 1, LUA_TFUNCTION);
+  if (b->onerror != 0) lgb_unref(L, b, b->onerror);
+  b->onerror = lua_isnil(L, 1) ? 0 : lgb_ref(L, b, 1);
+  return 0;
+}
+
+/* -------------------------------------------------------- introspection */
+
+static void setint(lua_State *L, const char *k, double v) {
+#if LGB_HAS_INTEGERS
+  lua_pushinteger(L, (lua_Integer)v);
+#else
+  lua_pushnumber(L, v);
+#endif
+  lua_setfield(L, -2, k);
+}
+
+/* lugo.stats() -> table   [-0, +1, -] */
+static int l_stats(lua_State *L) {
+  lgb_t *b = lgb_get(L);
+  lg_p_t *p = &b->p;
+  size_t runnable = lg_p_runnable(p);
+  double mem = lua_gc(L, LUA_GCCOUNT, 0) * 1024.0 + lua_gc(L, LUA_GCCOUNTB, 0);
+  size_t running = p->curg != &p->maing;
+  lua_createtable(L, 0, 12);
+  setint(L, "goroutines", (double)p->ngoroutines);
+  setint(L, "runnable", (double)runnable);
+  setint(L, "blocked", (double)(p->ngoroutines - runnable - running));
+  setint(L, "procs", 1);
+  setint(L, "timers", (double)p->ntimers);
+  setint(L, "channels", (double)p->nchans);
+  setint(L, "switches", (double)p->stats.switches);
+  setint(L, "steals", (double)p->stats.steals);
+  setint(L, "memory", mem);
+  lua_createtable(L, 1, 0);  /* per processor */
+  lua_createtable(L, 0, 8);
+  setint(L, "id", p->id);
+  setint(L, "goroutines", (double)p->ngoroutines);
+  setint(L, "runq", (double)runnable);
+  setint(L, "timers", (double)p->ntimers);
+  setint(L, "channels", (double)p->nchans);
+  setint(L, "switches", (double)p->stats.switches);
+  setint(L, "steals", (double)p->stats.steals);
+  setint(L, "memory", mem);
+  lua_rawseti(L, -2, 1);
+  lua_setfield(L, -2, "p");
+  return 1;
+}
+
+static const char *gstate(lg_p_t *p, lg_g_t *g) {
+  if (g == p->curg) return "running";
+  switch (g->status) {
+  case LG_GIDLE:
+  case LG_GRUNNABLE: return "runnable";
+  case LG_GWAITING: return lg_waitname(g->reason);
+  default: return "running";  /* driving a nested loop */
+  }
+}
+
+/* Where the goroutine's function was defined: its bottom frame. */
+static void push_origin(lua_State *L, lua_State *co) {
+  lua_Debug ar;
+  int level = 0;
+  if (lua_status(co) == LUA_OK) {
+    lua_pushvalue(co, 1);
+    lua_xmove(co, L, 1);
+    lua_getinfo(L, ">S", &ar);
+  } else {
+    while (lua_getstack(co, level + 1, &ar)) level++;
+    if (!lua_getstack(co, level, &ar) || !lua_getinfo(co, "S", &ar)) {
+      lua_pushliteral(L, "?");
+      return;
+    }
+  }
+  lua_pushfstring(L, "%s:%d", ar.short_src, ar.linedefined);
+}
+
+/* lugo.dump() -> string   [-0, +1, -] */
+static int l_dump(lua_State *L) {
+  lgb_t *b = lgb_get(L);
+  lg_p_t *p = &b->p;
+  luaL_Buffer buf;
+  lg_g_t *g;
+  int64_t now = lg_now();
+  luaL_buffinit(L, &buf);
+  for (g = p->allg; g != NULL; g = g->allnext) {
+    lua_State *co = g->host;
+    const char *state = gstate(p, g);
+    if (g->status == LG_GWAITING)
+      lua_pushfstring(L, "goroutine %d [%s, %f s]:\n", (int)g->id, state,
+                      (double)(now - g->since) / 1e9);
+    else
+      lua_pushfstring(L, "goroutine %d [%s]:\n", (int)g->id, state);
+    luaL_addvalue(&buf);
+    if (lua_status(co) != LUA_OK || g == p->curg) {
+      luaL_traceback(L, g == p->curg ? L : co, NULL, 0);
+      luaL_addvalue(&buf);
+      luaL_addchar(&buf, '\n');
+    }
+    luaL_addstring(&buf, "created from function at ");
+    push_origin(L, co);
+    luaL_addvalue(&buf);
+    luaL_addstring(&buf, "\n\n");
+  }
+  luaL_pushresult(&buf);
+  return 1;
+}
+
+void lgb_open_sched(lua_State *L) {
+  static const luaL_Reg f[] = {
+    {"go", l_go}, {"run", l_run}, {"yield", l_yield}, {"sleep", l_sleep},
+    {"now", l_now}, {"onerror", l_onerror}, {"stats", l_stats},
+    {"dump", l_dump}, {NULL, NULL}
+  };
+  lgb_setfuncs(L, f);
+}

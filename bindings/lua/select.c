@@ -1,0 +1,82 @@
+/* lugo.select{ {"recv", ch}, {"send", ch, v}, ..., default = true } */
+#include <string.h>
+#include "binding.h"
+
+#define STACK_CASES 16
+
+static int parse_op(lua_State *L, int i) {
+  size_t len;
+  const char *op = lua_tolstring(L, -1, &len);
+  if (op != NULL && len == 4) {
+    if (memcmp(op, "recv", 4) == 0) return LG_SELRECV;
+    if (memcmp(op, "send", 4) == 0) return LG_SELSEND;
+  }
+  return luaL_error(L, "select: case %d: op must be \"recv\" or \"send\", "
+                       "got %s", i, op != NULL ? op : luaL_typename(L, -1));
+}
+
+/* lugo.select(cases) -> i [, v, ok] | nil   [-0, +3, e] */
+static int l_select(lua_State *L) {
+  lgb_t *b = lgb_get(L);
+  lg_scase_t stackcases[STACK_CASES], *cases = stackcases;
+  lg_g_t *g = b->p.curg;
+  lg_value_t v;
+  int n, i, block, chosen, ok, rc;
+  luaL_checktype(L, 1, LUA_TTABLE);
+  lua_settop(L, 1);
+  n = (int)lua_rawlen(L, 1);
+  if (n > 65536) return luaL_error(L, "select: too many cases (max 65536)");
+  lua_getfield(L, 1, "default");
+  block = !lua_toboolean(L, -1);
+  lua_pop(L, 1);
+  if (n > STACK_CASES) cases = lua_newuserdata(L, n * sizeof *cases);
+  /* Check every case before taking any value, so a bad case leaks
+   * nothing. */
+  for (i = 0; i < n; i++) {
+    lg_scase_t *cs = &cases[i];
+    lua_rawgeti(L, 1, i + 1);
+    if (!lua_istable(L, -1))
+      return luaL_error(L, "select: case %d is not a table", i + 1);
+    lua_rawgeti(L, -1, 1);
+    cs->dir = parse_op(L, i + 1);
+    lua_rawgeti(L, -2, 2);
+    cs->c = lua_isnil(L, -1) ? NULL : lgb_checkchan(L, -1);
+    cs->val.type = LG_VNIL;
+    if (cs->dir == LG_SELSEND && cs->c != NULL) {
+      lua_rawgeti(L, -3, 3);
+      if (lua_isnil(L, -1)) return luaL_error(L, "cannot send nil on a channel");
+      lua_pop(L, 1);
+    }
+    lua_pop(L, 3);
+  }
+  for (i = 0; i < n; i++) {
+    if (cases[i].dir != LG_SELSEND || cases[i].c == NULL) continue;
+    lua_rawgeti(L, 1, i + 1);
+    lua_rawgeti(L, -1, 3);
+    lgb_tovalue(L, b, -1, &cases[i].val);
+    lua_pop(L, 2);
+  }
+  rc = lg_select(&b->p, g, cases, n, block, &chosen, &v, &ok);
+  switch (rc) {
+  case 0:
+    lua_pushinteger(L, chosen + 1);
+    if (cases[chosen].dir == LG_SELSEND) return 1;
+    lgb_pushvalue(L, b, &v);
+    lua_pushboolean(L, ok);
+    return 3;
+  case LG_EAGAIN:
+    lua_pushnil(L);
+    return 1;
+  case LG_ECLOSED:
+    return luaL_error(L, "send on closed channel");
+  case LG_PARKED:
+    return lgb_park(L, b, g, lgb_kfinish, lua_gettop(L));
+  default:
+    return luaL_error(L, "not enough memory");
+  }
+}
+
+void lgb_open_select(lua_State *L) {
+  static const luaL_Reg f[] = {{"select", l_select}, {NULL, NULL}};
+  lgb_setfuncs(L, f);
+}

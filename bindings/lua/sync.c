@@ -1,0 +1,232 @@
+/* lugo.waitgroup, mutex, rwmutex, semaphore and the queue under cond.
+ * Each is a userdata embedding its core object; waiters' stacks hold the
+ * userdata, so it outlives every queued goroutine. */
+#include <string.h>
+#include "binding.h"
+
+#define WG_MT "lugo.waitgroup"
+#define MUTEX_MT "lugo.mutex"
+#define RW_MT "lugo.rwmutex"
+#define SEMA_MT "lugo.semaphore"
+#define COND_MT "lugo.condqueue"
+
+static void *newobj(lua_State *L, size_t size, const char *mt) {
+  void *u = lua_newuserdata(L, size);
+  memset(u, 0, size);
+  luaL_setmetatable(L, mt);
+  return u;
+}
+
+/* Park the running goroutine if the core queued it. */
+static int maybe_park(lua_State *L, int rc) {
+  lgb_t *b = lgb_get(L);
+  if (rc == 0) return 0;
+  if (rc == LG_PARKED) return lgb_park(L, b, b->p.curg, NULL, 0);
+  return luaL_error(L, "not enough memory");
+}
+
+static lg_g_t *curg(lua_State *L) {
+  return lgb_get(L)->p.curg;
+}
+
+static int64_t optcount(lua_State *L, int i, const char *what) {
+  lua_Number n = luaL_optnumber(L, i, 1);
+  if (!(n == (lua_Number)(int64_t)n) || n > 9.0e15 || n < -9.0e15)
+    return luaL_argerror(L, i, lua_pushfstring(L, "%s must be an integer",
+                                                what));
+  return (int64_t)n;
+}
+
+/* ------------------------------------------------------------ waitgroup */
+
+static int l_waitgroup(lua_State *L) {
+  newobj(L, sizeof(lg_wg_t), WG_MT);
+  return 1;
+}
+
+/* wg:add([n])   [-0, +0, e] */
+static int wg_add(lua_State *L) {
+  lg_wg_t *wg = luaL_checkudata(L, 1, WG_MT);
+  if (lg_wg_add(wg, optcount(L, 2, "delta")) != 0)
+    return luaL_error(L, "sync: negative WaitGroup counter");
+  return 0;
+}
+
+/* wg:done()   [-0, +0, e] */
+static int wg_done(lua_State *L) {
+  lg_wg_t *wg = luaL_checkudata(L, 1, WG_MT);
+  if (lg_wg_add(wg, -1) != 0)
+    return luaL_error(L, "sync: negative WaitGroup counter");
+  return 0;
+}
+
+/* wg:wait()   [-0, +0, e] */
+static int wg_wait(lua_State *L) {
+  lg_wg_t *wg = luaL_checkudata(L, 1, WG_MT);
+  return maybe_park(L, lg_wg_wait(wg, curg(L)));
+}
+
+/* ---------------------------------------------------------------- mutex */
+
+static int l_mutex(lua_State *L) {
+  newobj(L, sizeof(lg_mutex_t), MUTEX_MT);
+  return 1;
+}
+
+static int mu_lock(lua_State *L) {
+  lg_mutex_t *m = luaL_checkudata(L, 1, MUTEX_MT);
+  return maybe_park(L, lg_mutex_lock(m, curg(L)));
+}
+
+static int mu_trylock(lua_State *L) {
+  lg_mutex_t *m = luaL_checkudata(L, 1, MUTEX_MT);
+  lua_pushboolean(L, lg_mutex_trylock(m) == 0);
+  return 1;
+}
+
+static int mu_unlock(lua_State *L) {
+  lg_mutex_t *m = luaL_checkudata(L, 1, MUTEX_MT);
+  if (lg_mutex_unlock(m) != 0)
+    return luaL_error(L, "sync: unlock of unlocked mutex");
+  return 0;
+}
+
+/* -------------------------------------------------------------- rwmutex */
+
+static int l_rwmutex(lua_State *L) {
+  newobj(L, sizeof(lg_rwmutex_t), RW_MT);
+  return 1;
+}
+
+static int rw_rlock(lua_State *L) {
+  lg_rwmutex_t *m = luaL_checkudata(L, 1, RW_MT);
+  return maybe_park(L, lg_rwmutex_rlock(m, curg(L)));
+}
+
+static int rw_runlock(lua_State *L) {
+  lg_rwmutex_t *m = luaL_checkudata(L, 1, RW_MT);
+  if (lg_rwmutex_runlock(m) != 0)
+    return luaL_error(L, "sync: RUnlock of unlocked RWMutex");
+  return 0;
+}
+
+static int rw_lock(lua_State *L) {
+  lg_rwmutex_t *m = luaL_checkudata(L, 1, RW_MT);
+  return maybe_park(L, lg_rwmutex_lock(m, curg(L)));
+}
+
+static int rw_unlock(lua_State *L) {
+  lg_rwmutex_t *m = luaL_checkudata(L, 1, RW_MT);
+  if (lg_rwmutex_unlock(m) != 0)
+    return luaL_error(L, "sync: Unlock of unlocked RWMutex");
+  return 0;
+}
+
+/* ------------------------------------------------------------ semaphore */
+
+/* lugo.semaphore(n) -> sem   [-0, +1, e] */
+static int l_semaphore(lua_State *L) {
+  int64_t n;
+  lg_sema_t *s;
+  luaL_checknumber(L, 1);
+  n = optcount(L, 1, "size");
+  if (n < 1) return luaL_argerror(L, 1, "size must be at least 1");
+  s = newobj(L, sizeof *s, SEMA_MT);
+  s->avail = s->size = n;
+  return 1;
+}
+
+static int64_t checkunits(lua_State *L, lg_sema_t *s) {
+  int64_t k = optcount(L, 2, "count");
+  if (k < 1) luaL_argerror(L, 2, "count must be at least 1");
+  if (k > s->size)
+    luaL_error(L, "semaphore: acquire of %d exceeds size %d", (int)k,
+               (int)s->size);
+  return k;
+}
+
+static int se_acquire(lua_State *L) {
+  lg_sema_t *s = luaL_checkudata(L, 1, SEMA_MT);
+  int64_t k = checkunits(L, s);
+  return maybe_park(L, lg_sema_acquire(s, curg(L), k));
+}
+
+static int se_tryacquire(lua_State *L) {
+  lg_sema_t *s = luaL_checkudata(L, 1, SEMA_MT);
+  int64_t k = checkunits(L, s);
+  lua_pushboolean(L, lg_sema_tryacquire(s, k) == 0);
+  return 1;
+}
+
+static int se_release(lua_State *L) {
+  lg_sema_t *s = luaL_checkudata(L, 1, SEMA_MT);
+  int64_t k = optcount(L, 2, "count");
+  if (k < 1) return luaL_argerror(L, 2, "count must be at least 1");
+  if (lg_sema_release(s, k) != 0)
+    return luaL_error(L, "semaphore: released more than held");
+  return 0;
+}
+
+/* ----------------------------------------------------------------- cond
+ * The core keeps the queue; lua/lugo/init.lua pairs it with the mutex
+ * and relocks after the wait. */
+
+static int l_condqueue(lua_State *L) {
+  newobj(L, sizeof(lg_cond_t), COND_MT);
+  return 1;
+}
+
+/* q:wait(mutex): unlock and wait, without relocking   [-0, +0, e] */
+static int cq_wait(lua_State *L) {
+  lg_cond_t *c = luaL_checkudata(L, 1, COND_MT);
+  lg_mutex_t *m = luaL_checkudata(L, 2, MUTEX_MT);
+  int rc;
+  if (lg_mutex_unlock(m) != 0)
+    return luaL_error(L, "sync: unlock of unlocked mutex");
+  rc = lg_cond_wait(c, curg(L));
+  return maybe_park(L, rc);
+}
+
+static int cq_signal(lua_State *L) {
+  lg_cond_signal(luaL_checkudata(L, 1, COND_MT));
+  return 0;
+}
+
+static int cq_broadcast(lua_State *L) {
+  lg_cond_broadcast(luaL_checkudata(L, 1, COND_MT));
+  return 0;
+}
+
+void lgb_open_sync(lua_State *L) {
+  static const luaL_Reg f[] = {
+    {"waitgroup", l_waitgroup}, {"mutex", l_mutex}, {"rwmutex", l_rwmutex},
+    {"semaphore", l_semaphore}, {"condqueue", l_condqueue}, {NULL, NULL}
+  };
+  static const luaL_Reg wg[] = {
+    {"add", wg_add}, {"done", wg_done}, {"wait", wg_wait}, {NULL, NULL}
+  };
+  static const luaL_Reg mu[] = {
+    {"lock", mu_lock}, {"unlock", mu_unlock}, {"trylock", mu_trylock},
+    {NULL, NULL}
+  };
+  static const luaL_Reg rw[] = {
+    {"rlock", rw_rlock}, {"runlock", rw_runlock}, {"lock", rw_lock},
+    {"unlock", rw_unlock}, {NULL, NULL}
+  };
+  static const luaL_Reg se[] = {
+    {"acquire", se_acquire}, {"release", se_release},
+    {"tryacquire", se_tryacquire}, {NULL, NULL}
+  };
+  static const luaL_Reg cq[] = {
+    {"wait", cq_wait}, {"signal", cq_signal}, {"broadcast", cq_broadcast},
+    {NULL, NULL}
+  };
+  static const luaL_Reg none[] = {{NULL, NULL}};
+  lgb_setfuncs(L, f);
+  lgb_newclass(L, WG_MT, wg, none);
+  lgb_newclass(L, MUTEX_MT, mu, none);
+  lgb_newclass(L, RW_MT, rw, none);
+  lgb_newclass(L, SEMA_MT, se, none);
+  lgb_newclass(L, COND_MT, cq, none);
+  lua_pop(L, 5);
+}

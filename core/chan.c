@@ -1,0 +1,197 @@
+/* Channels: a ring buffer, FIFO queues of waiting senders and receivers
+ * (Go's hchan), and a closed flag. A local channel belongs to one P and
+ * takes no lock. Invariants, as Go's: at most one of sendq/recvq is
+ * non-empty; a buffered channel holding values has no waiting receiver,
+ * one with room has no waiting sender. */
+#include "internal.h"
+
+struct lg_chan_s {
+  lg_p_t *p;
+  int refs;
+  int closed;
+  size_t cap;             /* capacity promised to the user */
+  size_t count, head;
+  size_t bufcap;          /* slots allocated so far: the ring grows on
+                             demand, so lugo.chan(1e9) costs nothing
+                             until it fills */
+  lg_value_t *buf;
+  lg_waitq_t recvq, sendq;
+};
+
+lg_chan_t *lg_chan_new(lg_p_t *p, size_t cap) {
+  lg_chan_t *c = lg__malloc(sizeof *c);
+  if (c == NULL) return NULL;
+  c->p = p;
+  c->refs = 1;
+  c->closed = 0;
+  c->cap = cap;
+  c->count = c->head = c->bufcap = 0;
+  c->buf = NULL;
+  c->recvq.first = c->recvq.last = NULL;
+  c->sendq.first = c->sendq.last = NULL;
+  p->nchans++;
+  return c;
+}
+
+void lg_chan_retain(lg_chan_t *c) {
+  c->refs++;
+}
+
+void lg_chan_release(lg_chan_t *c) {
+  lg_p_t *p = c->p;
+  if (--c->refs > 0) return;
+  /* Nobody can reach the channel: its waiters are garbage too (their
+   * stacks held it). Only unlink them. */
+  while (lg__dequeue(&c->recvq) != NULL) {}
+  while (lg__dequeue(&c->sendq) != NULL) {}
+  for (; c->count > 0; c->count--) {
+    lg__vfree(p, &c->buf[c->head]);
+    c->head = (c->head + 1) % c->bufcap;
+  }
+  lg__free(c->buf);
+  lg__free(c);
+  p->nchans--;
+}
+
+size_t lg_chan_len(const lg_chan_t *c) {
+  return c->count;
+}
+
+size_t lg_chan_cap(const lg_chan_t *c) {
+  return c->cap;
+}
+
+int lg_chan_closed(const lg_chan_t *c) {
+  return c->closed;
+}
+
+/* Double the ring (up to cap), unrolling it to start at 0. */
+static int grow(lg_chan_t *c) {
+  size_t n = c->bufcap ? c->bufcap * 2 : 8, i;
+  lg_value_t *buf;
+  if (n > c->cap || n < c->bufcap) n = c->cap;
+  if (n > SIZE_MAX / sizeof *buf) return LG_ENOMEM;
+  if ((buf = lg__malloc(n * sizeof *buf)) == NULL) return LG_ENOMEM;
+  for (i = 0; i < c->count; i++)
+    buf[i] = c->buf[(c->head + i) % c->bufcap];
+  lg__free(c->buf);
+  c->buf = buf;
+  c->bufcap = n;
+  c->head = 0;
+  return 0;
+}
+
+int lg_chan_trysend(lg_chan_t *c, lg_value_t *v) {
+  lg_sudog_t *s;
+  if (c->closed) return LG_ECLOSED;
+  if ((s = lg__dequeue(&c->recvq)) != NULL) {
+    /* Hand the value straight to the receiver, skipping the buffer. */
+    lg_g_t *g = s->g;
+    g->val = *v;
+    g->ok = 1;
+    g->sel = s->caseidx;
+    g->rc = 0;
+    lg__wake(c->p, s, 1);
+    return 0;
+  }
+  if (c->count < c->cap) {
+    if (c->count == c->bufcap && grow(c) != 0) return LG_ENOMEM;
+    c->buf[(c->head + c->count) % c->bufcap] = *v;
+    c->count++;
+    return 0;
+  }
+  return LG_EAGAIN;
+}
+
+int lg_chan_tryrecv(lg_chan_t *c, lg_value_t *v) {
+  lg_sudog_t *s;
+  if ((s = lg__dequeue(&c->sendq)) != NULL) {
+    lg_g_t *g = s->g;
+    if (c->count == 0) {
+      *v = s->val;
+    } else {
+      /* Full buffer with a waiting sender: take the head and put the
+       * sender's value at the tail, which is the same slot, keeping FIFO
+       * order. */
+      *v = c->buf[c->head];
+      c->buf[c->head] = s->val;
+      c->head = (c->head + 1) % c->bufcap;
+    }
+    s->val.type = LG_VNIL;
+    g->ok = -1;
+    g->sel = s->caseidx;
+    g->rc = 0;
+    lg__wake(c->p, s, 1);
+    return 0;
+  }
+  if (c->count > 0) {
+    *v = c->buf[c->head];
+    c->head = (c->head + 1) % c->bufcap;
+    c->count--;
+    return 0;
+  }
+  v->type = LG_VNIL;
+  return c->closed ? LG_ECLOSED : LG_EAGAIN;
+}
+
+int lg_chan_send(lg_chan_t *c, lg_g_t *g, lg_value_t *v) {
+  lg_sudog_t *s;
+  int rc = lg_chan_trysend(c, v);
+  if (rc != LG_EAGAIN) return rc;
+  if ((s = lg__enqueue(c->p, g, &c->sendq)) == NULL) return LG_ENOMEM;
+  s->c = c;
+  s->val = *v;
+  lg_park(c->p, g, LG_WSEND);
+  return LG_PARKED;
+}
+
+int lg_chan_recv(lg_chan_t *c, lg_g_t *g, lg_value_t *v) {
+  lg_sudog_t *s;
+  int rc = lg_chan_tryrecv(c, v);
+  if (rc != LG_EAGAIN) return rc;
+  if ((s = lg__enqueue(c->p, g, &c->recvq)) == NULL) return LG_ENOMEM;
+  s->c = c;
+  lg_park(c->p, g, LG_WRECV);
+  return LG_PARKED;
+}
+
+int lg_chan_close(lg_chan_t *c) {
+  lg_sudog_t *s;
+  if (c->closed) return LG_ECLOSED;
+  c->closed = 1;
+  /* Wake in queue order, each to the back of the run queue. */
+  while ((s = lg__dequeue(&c->recvq)) != NULL) {
+    lg_g_t *g = s->g;
+    g->val.type = LG_VNIL;
+    g->ok = 0;
+    g->sel = s->caseidx;
+    g->rc = 0;
+    lg__wake(c->p, s, 0);
+  }
+  while ((s = lg__dequeue(&c->sendq)) != NULL) {
+    lg_g_t *g = s->g;
+    g->ok = -1;
+    g->sel = s->caseidx;
+    g->rc = LG_ECLOSED;
+    lg__wake(c->p, s, 0);  /* its value goes back to the host */
+  }
+  return 0;
+}
+
+/* For select: enqueue `g` on `c` for direction `dir` as case `idx`. */
+lg_sudog_t *lg__chan_enqueue(lg_chan_t *c, lg_g_t *g, int dir, int idx) {
+  lg_sudog_t *s = lg__enqueue(c->p, g, dir == LG_SELSEND ? &c->sendq
+                                                          : &c->recvq);
+  if (s != NULL) {
+    s->c = c;
+    s->caseidx = idx;
+  }
+  return s;
+}
+
+/* For select's first pass: would this operation complete now? */
+int lg__chan_ready(const lg_chan_t *c, int dir) {
+  if (dir == LG_SELSEND)
+    return c->closed || c->recvq.first != NULL || c->count < c->cap;
+  return c->sendq.first != NULL || c->count > 0 || c->closed;
+}

@@ -1,0 +1,24 @@
+/* Shared inside core/ only: wait queues, sudogs and wake-ups. */
+#ifndef LUGO_INTERNAL_H
+#define LUGO_INTERNAL_H
+
+#include "lugo.h"
+
+/* Queue `g` on `q` with a fresh sudog (from the P's cache), chained into
+ * g->waiting. NULL without memory. */
+lg_sudog_t *lg__enqueue(lg_p_t *p, lg_g_t *g, lg_waitq_t *q);
+/* Take the first sudog off `q`, or NULL. It stays chained to its G. */
+lg_sudog_t *lg__dequeue(lg_waitq_t *q);
+/* Wake the goroutine of `s`, which its waker has taken off its queue and
+ * whose results it has filled in: take the G's other sudogs off their
+ * queues (a select completes once), recycle them all, make it runnable
+ * (`next`: in runnext). */
+void lg__wake(lg_p_t *p, lg_sudog_t *s, int next);
+/* Release a value nobody will take. */
+void lg__vfree(lg_p_t *p, lg_value_t *v);
+
+/* Select's view of a channel. */
+lg_sudog_t *lg__chan_enqueue(lg_chan_t *c, lg_g_t *g, int dir, int idx);
+int lg__chan_ready(const lg_chan_t *c, int dir);
+
+#endif

@@ -1,0 +1,327 @@
+/* lugo: Go's concurrency model as an embeddable C runtime.
+ *
+ * This is the one public header of core/. It knows nothing of Lua: a host
+ * (the Lua binding in bindings/lua/, or a C program) owns the goroutines'
+ * stacks and resumes them; the core owns run queues, channels, select,
+ * timers and the sync objects, and says which goroutine to run next.
+ *
+ * Everything hangs off a processor (lg_p_t). Nothing here is global, so
+ * several processors can live in one process. One processor is driven by
+ * one thread at a time; nothing in this header takes a lock.
+ */
+#ifndef LUGO_H
+#define LUGO_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+/* Result codes: 0, one of these negatives, or LG_PARKED. */
+enum {
+  LG_OK = 0,
+  LG_EAGAIN = -1,   /* would block */
+  LG_ECLOSED = -2,  /* channel closed */
+  LG_ETIMEDOUT = -3,
+  LG_ENOMEM = -4,
+  LG_EINVAL = -5,
+  LG_EDEADLK = -6,  /* nothing can ever wake the caller */
+  LG_PARKED = 1     /* the goroutine was queued as a waiter: park it */
+};
+
+/* "closed", "timeout", ... for a result code. */
+const char *lg_strerror(int rc);
+
+/* All core memory goes through these, so a test can fail the n-th call. */
+void *lg__malloc(size_t n);
+void *lg__realloc(void *p, size_t n);
+void lg__free(void *p);
+/* Make the n-th allocation from now fail (0: never). For tests. */
+void lg_testing_failalloc(long n);
+
+typedef struct lg_p_s lg_p_t;
+typedef struct lg_g_s lg_g_t;
+typedef struct lg_chan_s lg_chan_t;
+typedef struct lg_sudog_s lg_sudog_t;
+typedef struct lg_timer_s lg_timer_t;
+
+/* ------------------------------------------------------------------ values
+ * What a channel holds. The core never looks inside LG_VREF: it is a slot
+ * number of the host's (the Lua binding keeps Lua values in a per-P table
+ * and stores slot numbers here), released through lg_p_t.vfree. */
+typedef enum {
+  LG_VNIL, LG_VBOOL, LG_VINT, LG_VNUM, LG_VREF
+} lg_vtype_t;
+
+typedef struct lg_value_s {
+  int type;              /* lg_vtype_t */
+  union {
+    int b;
+    int64_t i;
+    double n;
+    uint32_t ref;
+  } u;
+} lg_value_t;
+
+/* ------------------------------------------------------------- goroutines */
+typedef enum {
+  LG_GIDLE, LG_GRUNNABLE, LG_GRUNNING, LG_GWAITING, LG_GDEAD
+} lg_gstatus_t;
+
+/* Why a goroutine waits: names as in Go's goroutine dump. */
+typedef enum {
+  LG_WNONE, LG_WSEND, LG_WRECV, LG_WSELECT, LG_WSLEEP, LG_WSYNC,
+  LG_WJOIN, LG_WFOREVER, LG_WIO
+} lg_wait_t;
+
+const char *lg_waitname(int reason);
+
+/* A queue of waiting goroutines (Go's waitq of sudogs), FIFO. */
+typedef struct lg_waitq_s {
+  lg_sudog_t *first, *last;
+} lg_waitq_t;
+
+/* One goroutine waiting on one queue. A select has one per case, chained
+ * through `waitlink`; the first wake-up takes all of them off their queues
+ * so only one case can complete. */
+struct lg_sudog_s {
+  lg_g_t *g;
+  lg_sudog_t *next, *prev;
+  lg_waitq_t *q;          /* queue it sits on, NULL when off */
+  lg_sudog_t *waitlink;   /* next sudog of the same goroutine */
+  lg_chan_t *c;
+  lg_value_t val;         /* value to send; owned by the sudog until taken */
+  int64_t n;              /* units wanted (semaphore) or kind (rwmutex) */
+  int caseidx;            /* select case, 0-based; -1 outside select */
+};
+
+/* Timers: a 4-ary heap per P, keyed by `when` (ns, uv_hrtime clock). */
+typedef void (*lg_timer_fn)(lg_timer_t *t, int64_t now);
+
+struct lg_timer_s {
+  int64_t when;
+  int64_t period;         /* > 0: re-armed after firing (ticker) */
+  lg_timer_fn fn;
+  void *arg;
+  lg_p_t *p;
+  int idx;                /* index in the heap, -1 when not pending */
+  int refs;               /* the heap holds one while pending */
+  lg_chan_t *c;           /* channel timers: where the time is sent */
+};
+
+/* A goroutine as the core sees it. The host's stack (a Lua coroutine) is
+ * `host`; the core only hands it back. The waker fills in the wake-up
+ * fields before readying it: `val` and `ok` (1: received, 0: closed and
+ * drained, -1: it was a send), `sel` (the select case, -1 outside select)
+ * and `rc` (LG_ECLOSED when a send found the channel closed). `reason`
+ * keeps why it last parked, so the host knows what results to hand it. */
+struct lg_g_s {
+  uint64_t id;
+  lg_p_t *p;
+  int status;             /* lg_gstatus_t */
+  int reason;             /* lg_wait_t while waiting */
+  int inlinewait;         /* parked by a driver loop on the C stack: a
+                             wake-up only flips the status, it is not
+                             queued */
+  int64_t since;          /* ns when it last changed state */
+  lg_sudog_t *waiting;    /* sudogs it sits on, chained by waitlink */
+  lg_timer_t sleep;       /* lugo.sleep's timer, embedded: no allocation */
+  lg_g_t *joiner;         /* goroutine waiting for this one (lugo.run) */
+  /* wake-up results */
+  lg_value_t val;
+  int ok;
+  int sel;
+  int rc;
+  /* host's */
+  void *host;
+  uint32_t hostref;
+  lg_g_t *allprev, *allnext;
+};
+
+/* ------------------------------------------------------------ processors */
+typedef struct lg_pstats_s {
+  uint64_t switches;      /* goroutine resumes */
+  uint64_t spawned;
+  uint64_t steals;
+} lg_pstats_t;
+
+struct lg_p_s {
+  int id;
+  uv_loop_t loop;         /* the netpoller; drives the timer heap too */
+  uv_timer_t uvtimer;
+  int64_t uvtimer_when;   /* when uvtimer is armed for, 0 if not */
+  /* run queue: a growable ring plus Go's runnext slot */
+  lg_g_t *runnext;
+  lg_g_t **runq;
+  size_t rqhead, rqlen, rqcap;
+  unsigned schedtick;
+  lg_g_t *curg;           /* running goroutine, or &maing */
+  lg_g_t maing;           /* the host's own thread, never in a queue */
+  lg_g_t *allg;           /* live goroutines, for introspection */
+  size_t ngoroutines;
+  uint64_t nextid;
+  lg_g_t *gfree;          /* dead G structs for reuse */
+  lg_sudog_t *sudogfree;  /* sudog cache */
+  lg_timer_t **timers;    /* the heap */
+  size_t ntimers, timerscap;
+  size_t nchans;
+  size_t nwaitingio;      /* pending I/O that could wake a goroutine */
+  uint64_t rng;
+  lg_pstats_t stats;
+  /* host hooks */
+  void (*vfree)(lg_p_t *p, lg_value_t *v);  /* drop a value nobody took */
+  void *host;
+};
+
+/* Set up `p` (its loop included). Returns 0 or a libuv/LG error. */
+int lg_p_init(lg_p_t *p, int id);
+/* Tear down: every goroutine must be gone (the host frees their stacks);
+ * pending timers are dropped. */
+void lg_p_close(lg_p_t *p);
+
+/* Monotonic clock, ns. */
+int64_t lg_now(void);
+
+/* A new goroutine in state LG_GIDLE, or NULL without memory. */
+lg_g_t *lg_g_new(lg_p_t *p);
+/* Forget a finished goroutine (its host stack is the host's business). */
+void lg_g_free(lg_p_t *p, lg_g_t *g);
+
+/* Make `g` runnable. `next`: into runnext, so it runs right after the
+ * current goroutine (a channel hand-off keeps ping-pong on one P hot). */
+void lg_ready(lg_p_t *p, lg_g_t *g, int next);
+/* Mark `g` waiting for `reason`. The host then yields its stack. */
+void lg_park(lg_p_t *p, lg_g_t *g, int reason);
+/* Take `g` off every queue it waits on (deadlock, or an error raised in
+ * its driver); values it was sending go back through vfree. */
+void lg_g_unwait(lg_p_t *p, lg_g_t *g);
+
+/* Next goroutine to run, or NULL. Fires due timers now and then. */
+lg_g_t *lg_p_next(lg_p_t *p);
+/* Number of runnable goroutines. */
+size_t lg_p_runnable(lg_p_t *p);
+/* Fire due timers and poll I/O; with `block`, wait until something
+ * happens. Returns 0, or LG_EDEADLK when nothing is pending at all
+ * (no timer, no I/O): no goroutine can ever be woken. */
+int lg_p_poll(lg_p_t *p, int block);
+
+/* 64-bit random for select's poll order. */
+uint64_t lg_p_rand(lg_p_t *p);
+
+/* ---------------------------------------------------------------- timers */
+/* Arm `t` to fire at `when` (ns). A pending timer is moved. */
+int lg_timer_start(lg_timer_t *t, int64_t when);
+/* Remove a pending timer. Returns 1 if it was pending, else 0. */
+int lg_timer_stop(lg_timer_t *t);
+/* Park `g` until `when` (ns): LG_PARKED, or LG_ENOMEM. */
+int lg_sleep(lg_p_t *p, lg_g_t *g, int64_t when);
+/* Fire every timer due at `now`. */
+void lg_p_runtimers(lg_p_t *p, int64_t now);
+
+/* A timer that sends lg_now() in seconds on `c` (cap >= 1) when it fires,
+ * dropping the value if `c` is full, as Go's time.Timer does. The timer
+ * holds a reference on `c`. Returns NULL without memory. The caller holds
+ * one reference, dropped with lg_timer_release(). */
+lg_timer_t *lg_timer_newchan(lg_p_t *p, lg_chan_t *c, int64_t period);
+void lg_timer_release(lg_timer_t *t);
+
+/* -------------------------------------------------------------- channels */
+/* New channel of capacity `cap`; NULL without memory. The caller owns
+ * one reference. */
+lg_chan_t *lg_chan_new(lg_p_t *p, size_t cap);
+void lg_chan_retain(lg_chan_t *c);
+/* Drop a reference; the last one frees the channel and hands buffered
+ * values to vfree. */
+void lg_chan_release(lg_chan_t *c);
+size_t lg_chan_len(const lg_chan_t *c);
+size_t lg_chan_cap(const lg_chan_t *c);
+int lg_chan_closed(const lg_chan_t *c);
+
+/* Send without blocking: 0 (the channel owns v now), LG_EAGAIN or
+ * LG_ECLOSED (the caller still owns v). */
+int lg_chan_trysend(lg_chan_t *c, lg_value_t *v);
+/* Receive without blocking: 0 with *v set and the caller owning it,
+ * LG_ECLOSED (closed and drained; *v nil), or LG_EAGAIN. */
+int lg_chan_tryrecv(lg_chan_t *c, lg_value_t *v);
+/* As trysend, but on LG_EAGAIN queue `g` as a sender and return
+ * LG_PARKED; the sudog owns v. `g`'s wake-up sets g->rc. */
+int lg_chan_send(lg_chan_t *c, lg_g_t *g, lg_value_t *v);
+/* As tryrecv, but on LG_EAGAIN queue `g` and return LG_PARKED; the
+ * wake-up fills g->val and g->ok. */
+int lg_chan_recv(lg_chan_t *c, lg_g_t *g, lg_value_t *v);
+/* Close: wake every receiver (nil, false) and every sender (LG_ECLOSED).
+ * Returns LG_ECLOSED if it was closed already. */
+int lg_chan_close(lg_chan_t *c);
+
+/* ---------------------------------------------------------------- select */
+enum { LG_SELRECV = 1, LG_SELSEND = 2 };
+
+typedef struct lg_scase_s {
+  lg_chan_t *c;           /* NULL: the case is ignored */
+  int dir;                /* LG_SELRECV or LG_SELSEND */
+  lg_value_t val;         /* for a send */
+} lg_scase_t;
+
+/* Go's selectgo over `n` cases. lg_select owns every send value: the one
+ * sent goes to its channel, the others go back through vfree. Returns:
+ * - 0 with *chosen set: case *chosen completed; a receive fills *v (now
+ *   the caller's) and *ok.
+ * - LG_ECLOSED with *chosen: the chosen send case's channel is closed.
+ * - LG_EAGAIN: nothing ready and !block (the default case).
+ * - LG_PARKED: `g` waits on every case (in random order); its wake-up
+ *   sets g->sel, g->val, g->ok and g->rc. */
+int lg_select(lg_p_t *p, lg_g_t *g, lg_scase_t *cases, int n, int block,
+              int *chosen, lg_value_t *v, int *ok);
+
+/* ------------------------------------------------------------------ sync
+ * All of these are FIFO: the longest waiter goes first, and an unlock
+ * hands the lock straight to it (no barging, no starvation). Calls that
+ * may wait take `g` and return LG_PARKED after queueing it. */
+typedef struct lg_mutex_s {
+  int locked;
+  lg_waitq_t q;
+} lg_mutex_t;
+
+int lg_mutex_trylock(lg_mutex_t *m);          /* 0 or LG_EAGAIN */
+int lg_mutex_lock(lg_mutex_t *m, lg_g_t *g);  /* 0 or LG_PARKED */
+int lg_mutex_unlock(lg_mutex_t *m);           /* 0 or LG_EINVAL */
+
+typedef struct lg_rwmutex_s {
+  int writer;             /* held for writing */
+  int64_t readers;        /* holding for reading */
+  lg_waitq_t q;           /* readers and writers in arrival order */
+} lg_rwmutex_t;
+
+int lg_rwmutex_rlock(lg_rwmutex_t *m, lg_g_t *g);
+int lg_rwmutex_runlock(lg_rwmutex_t *m);      /* LG_EINVAL if not held */
+int lg_rwmutex_lock(lg_rwmutex_t *m, lg_g_t *g);
+int lg_rwmutex_unlock(lg_rwmutex_t *m);       /* LG_EINVAL if not held */
+
+typedef struct lg_wg_s {
+  int64_t count;
+  lg_waitq_t q;
+} lg_wg_t;
+
+/* Add `delta`; LG_EINVAL (and no change) if it would go negative. */
+int lg_wg_add(lg_wg_t *wg, int64_t delta);
+int lg_wg_wait(lg_wg_t *wg, lg_g_t *g);
+
+typedef struct lg_sema_s {
+  int64_t avail, size;
+  lg_waitq_t q;
+} lg_sema_t;
+
+int lg_sema_tryacquire(lg_sema_t *s, int64_t k);   /* 0 or LG_EAGAIN */
+int lg_sema_acquire(lg_sema_t *s, lg_g_t *g, int64_t k);
+/* LG_EINVAL (and no change) when releasing more than is held. */
+int lg_sema_release(lg_sema_t *s, int64_t k);
+
+/* A condition's waiters; the mutex is the host's to unlock and relock. */
+typedef struct lg_cond_s {
+  lg_waitq_t q;
+} lg_cond_t;
+
+int lg_cond_wait(lg_cond_t *c, lg_g_t *g);    /* always LG_PARKED */
+int lg_cond_signal(lg_cond_t *c);             /* number woken */
+int lg_cond_broadcast(lg_cond_t *c);
+
+#endif

@@ -1,0 +1,271 @@
+/* The scheduler of one processor: goroutine records, the run queue with
+ * its runnext slot, wait queues and wake-ups, and polling. Resuming a
+ * goroutine's stack is the host's job: it asks lg_p_next() whom to run. */
+#include <assert.h>
+#include <stdlib.h>
+#include <string.h>
+#include "internal.h"
+
+/* Check timers every this many scheduling rounds, so a busy run queue
+ * cannot starve them (Go checks timers on every schedule()). */
+#define TIMER_CHECK_TICKS 61
+
+static void uvtimer_cb(uv_timer_t *h) {
+  lg_p_t *p = h->data;
+  p->uvtimer_when = 0;
+  lg_p_runtimers(p, lg_now());
+}
+
+int lg_p_init(lg_p_t *p, int id) {
+  int rc;
+  memset(p, 0, sizeof *p);
+  p->id = id;
+  p->rng = 0x9E3779B97F4A7C15ull ^ (uint64_t)lg_now() ^ (uint64_t)(uintptr_t)p;
+  p->maing.p = p;
+  p->maing.status = LG_GRUNNING;
+  p->maing.inlinewait = 1;
+  p->maing.sleep.idx = -1;
+  p->maing.sleep.p = p;
+  p->curg = &p->maing;
+  p->nextid = 1;
+  if ((rc = uv_loop_init(&p->loop)) != 0) return rc;
+  if ((rc = uv_timer_init(&p->loop, &p->uvtimer)) != 0) {
+    uv_loop_close(&p->loop);
+    return rc;
+  }
+  p->uvtimer.data = p;
+  /* The heap timer alone must not keep uv_run() blocking: whether the
+   * loop may block is lg_p_poll()'s decision. */
+  uv_unref((uv_handle_t *)&p->uvtimer);
+  return 0;
+}
+
+void lg_p_close(lg_p_t *p) {
+  lg_g_t *g;
+  lg_sudog_t *s;
+  while ((g = p->allg) != NULL) {
+    lg_g_unwait(p, g);
+    lg_g_free(p, g);
+  }
+  while (p->ntimers > 0) lg_timer_stop(p->timers[0]);
+  lg__free(p->timers);
+  lg__free(p->runq);
+  while ((g = p->gfree) != NULL) {
+    p->gfree = g->allnext;
+    lg__free(g);
+  }
+  while ((s = p->sudogfree) != NULL) {
+    p->sudogfree = s->next;
+    lg__free(s);
+  }
+  uv_close((uv_handle_t *)&p->uvtimer, NULL);
+  uv_run(&p->loop, UV_RUN_NOWAIT);
+  uv_loop_close(&p->loop);
+}
+
+uint64_t lg_p_rand(lg_p_t *p) {
+  /* xorshift64*: fast and good enough for fair case order. */
+  uint64_t x = p->rng;
+  x ^= x >> 12;
+  x ^= x << 25;
+  x ^= x >> 27;
+  p->rng = x;
+  return x * 0x2545F4914F6CDD1Dull;
+}
+
+/* ------------------------------------------------------------ goroutines */
+
+lg_g_t *lg_g_new(lg_p_t *p) {
+  lg_g_t *g = p->gfree;
+  if (g != NULL)
+    p->gfree = g->allnext;
+  else if ((g = lg__malloc(sizeof *g)) == NULL)
+    return NULL;
+  memset(g, 0, sizeof *g);
+  g->p = p;
+  g->id = p->nextid++;
+  g->status = LG_GIDLE;
+  g->sleep.idx = -1;
+  g->sleep.p = p;
+  g->allnext = p->allg;
+  if (p->allg != NULL) p->allg->allprev = g;
+  p->allg = g;
+  p->ngoroutines++;
+  p->stats.spawned++;
+  return g;
+}
+
+void lg_g_free(lg_p_t *p, lg_g_t *g) {
+  assert(g->waiting == NULL && g->sleep.idx < 0);
+  if (g->allprev != NULL) g->allprev->allnext = g->allnext;
+  else p->allg = g->allnext;
+  if (g->allnext != NULL) g->allnext->allprev = g->allprev;
+  p->ngoroutines--;
+  g->status = LG_GDEAD;
+  g->allnext = p->gfree;
+  p->gfree = g;
+}
+
+static int runq_grow(lg_p_t *p) {
+  size_t cap = p->rqcap ? p->rqcap * 2 : 256, i;
+  lg_g_t **q = lg__malloc(cap * sizeof *q);
+  if (q == NULL) return LG_ENOMEM;
+  for (i = 0; i < p->rqlen; i++)
+    q[i] = p->runq[(p->rqhead + i) % p->rqcap];
+  lg__free(p->runq);
+  p->runq = q;
+  p->rqcap = cap;
+  p->rqhead = 0;
+  return 0;
+}
+
+static void runq_put(lg_p_t *p, lg_g_t *g) {
+  /* Out of memory here would lose a goroutine; the queue only grows to
+   * the number of live goroutines, so treat it as fatal. */
+  if (p->rqlen == p->rqcap && runq_grow(p) != 0) abort();
+  p->runq[(p->rqhead + p->rqlen) % p->rqcap] = g;
+  p->rqlen++;
+}
+
+void lg_ready(lg_p_t *p, lg_g_t *g, int next) {
+  g->status = LG_GRUNNABLE;
+  if (g->inlinewait) return;  /* its driver loop watches the status */
+  if (next) {
+    lg_g_t *old = p->runnext;
+    p->runnext = g;
+    if (old == NULL) return;
+    g = old;
+  }
+  runq_put(p, g);
+}
+
+void lg_park(lg_p_t *p, lg_g_t *g, int reason) {
+  (void)p;
+  g->status = LG_GWAITING;
+  g->reason = reason;
+  g->since = lg_now();
+}
+
+lg_g_t *lg_p_next(lg_p_t *p) {
+  lg_g_t *g;
+  if (++p->schedtick % TIMER_CHECK_TICKS == 0 && p->ntimers > 0)
+    lg_p_runtimers(p, lg_now());
+  /* runnext first, but not forever: every TIMER_CHECK_TICKS the queue
+   * head goes first so two goroutines handing off cannot starve it. */
+  if ((g = p->runnext) != NULL &&
+      (p->rqlen == 0 || p->schedtick % TIMER_CHECK_TICKS != 0)) {
+    p->runnext = NULL;
+    return g;
+  }
+  if (p->rqlen == 0) {
+    if (p->ntimers > 0) lg_p_runtimers(p, lg_now());
+    if ((g = p->runnext) != NULL) {
+      p->runnext = NULL;
+      return g;
+    }
+    if (p->rqlen == 0) return NULL;
+  }
+  g = p->runq[p->rqhead];
+  p->rqhead = (p->rqhead + 1) % p->rqcap;
+  p->rqlen--;
+  return g;
+}
+
+size_t lg_p_runnable(lg_p_t *p) {
+  return p->rqlen + (p->runnext != NULL);
+}
+
+int lg_p_poll(lg_p_t *p, int block) {
+  int64_t now = lg_now();
+  lg_p_runtimers(p, now);
+  if (!block || lg_p_runnable(p) > 0)
+    return uv_run(&p->loop, UV_RUN_NOWAIT), 0;
+  if (p->ntimers == 0 && p->nwaitingio == 0 && !uv_loop_alive(&p->loop))
+    return LG_EDEADLK;
+  if (p->ntimers > 0) {
+    /* One libuv timer for the whole heap, armed only when we are about
+     * to block. Round up: libuv counts whole milliseconds, and a timer
+     * must never fire early (lg_p_runtimers checks the exact time). */
+    int64_t when = p->timers[0]->when;
+    uint64_t ms = when > now ? (uint64_t)((when - now + 999999) / 1000000) : 0;
+    uv_update_time(&p->loop);
+    uv_timer_start(&p->uvtimer, uvtimer_cb, ms, 0);
+    uv_ref((uv_handle_t *)&p->uvtimer);
+    p->uvtimer_when = when;
+  }
+  uv_run(&p->loop, UV_RUN_ONCE);
+  uv_unref((uv_handle_t *)&p->uvtimer);
+  return 0;
+}
+
+/* ------------------------------------------------------ waits and wakes */
+
+lg_sudog_t *lg__enqueue(lg_p_t *p, lg_g_t *g, lg_waitq_t *q) {
+  lg_sudog_t *s = p->sudogfree;
+  if (s != NULL)
+    p->sudogfree = s->next;
+  else if ((s = lg__malloc(sizeof *s)) == NULL)
+    return NULL;
+  s->g = g;
+  s->c = NULL;
+  s->val.type = LG_VNIL;
+  s->n = 0;
+  s->caseidx = -1;
+  s->q = q;
+  s->next = NULL;
+  s->prev = q->last;
+  if (q->last != NULL) q->last->next = s;
+  else q->first = s;
+  q->last = s;
+  s->waitlink = g->waiting;
+  g->waiting = s;
+  return s;
+}
+
+static void waitq_remove(lg_sudog_t *s) {
+  lg_waitq_t *q = s->q;
+  if (s->prev != NULL) s->prev->next = s->next;
+  else q->first = s->next;
+  if (s->next != NULL) s->next->prev = s->prev;
+  else q->last = s->prev;
+  s->next = s->prev = NULL;
+  s->q = NULL;
+}
+
+lg_sudog_t *lg__dequeue(lg_waitq_t *q) {
+  lg_sudog_t *s = q->first;
+  if (s != NULL) waitq_remove(s);
+  return s;
+}
+
+/* Take every sudog of `g` but `keep` off its queue and recycle it; a
+ * value it was still holding goes back to the host. */
+static void unwait(lg_p_t *p, lg_g_t *g) {
+  lg_sudog_t *s, *next;
+  for (s = g->waiting; s != NULL; s = next) {
+    next = s->waitlink;
+    if (s->q != NULL) waitq_remove(s);
+    lg__vfree(p, &s->val);
+    s->next = p->sudogfree;
+    p->sudogfree = s;
+  }
+  g->waiting = NULL;
+}
+
+void lg__wake(lg_p_t *p, lg_sudog_t *s, int next) {
+  lg_g_t *g = s->g;
+  unwait(p, g);
+  lg_ready(p, g, next);
+}
+
+void lg_g_unwait(lg_p_t *p, lg_g_t *g) {
+  unwait(p, g);
+  lg_timer_stop(&g->sleep);
+  g->status = LG_GRUNNING;
+  g->reason = LG_WNONE;
+}
+
+void lg__vfree(lg_p_t *p, lg_value_t *v) {
+  if (v->type == LG_VREF && p->vfree != NULL) p->vfree(p, v);
+  v->type = LG_VNIL;
+}

@@ -1,0 +1,156 @@
+--- lugo: Go's concurrency model for Lua. The mechanics are C (lugo.core);
+-- this table is the public face, plus the few objects that read better in
+-- Lua than in C.
+local core = require "lugo.core"
+
+local error, getmetatable, pcall, select, setmetatable, type =
+  error, getmetatable, pcall, select, setmetatable, type
+local unpack = table.unpack or unpack
+local co_resume, co_yield, co_status, co_create =
+  coroutine.resume, coroutine.yield, coroutine.status, coroutine.create
+
+local PARK, ERR = core.PARK, core.ERR
+
+local lugo = {
+  go = core.go, run = core.run, yield = core.yield, sleep = core.sleep,
+  now = core.now, onerror = core.onerror, chan = core.chan,
+  select = core.select, after = core.after,
+  waitgroup = core.waitgroup, mutex = core.mutex, rwmutex = core.rwmutex,
+  semaphore = core.semaphore, stats = core.stats, dump = core.dump,
+}
+
+local chan_methods = core.chan_methods
+local recv = chan_methods.recv
+
+--- for v in ch:range() do ... end: receives until closed and drained.
+function chan_methods:range()
+  return recv, self
+end
+
+-- LuaJIT has no lua_yieldk: a park resumed with an error cannot raise in
+-- C, so the calls that can be woken by an error check for it here.
+if not core.HAS_YIELDK then
+  local function check(a, ...)
+    if a == ERR then
+      local msg, withpos = ...
+      error(msg, withpos and 2 or 0)
+    end
+    return a, ...
+  end
+  local send, sel, run = chan_methods.send, core.select, core.run
+  function chan_methods.send(ch, v) return check(send(ch, v)) end
+  function lugo.select(cases) return check(sel(cases)) end
+  function lugo.run(...) return check(run(...)) end
+end
+
+------------------------------------------------------------------ timers
+
+local timer_methods = {}
+local timer_mt = { __name = "lugo.timer", __index = timer_methods }
+
+--- Stop the timer; true if it was pending. A value already sent stays in
+-- .c, as in Go before 1.23.
+function timer_methods:stop()
+  return core.timer_stop(self[1])
+end
+
+--- Re-arm the timer to fire after `sec`; true if it was pending.
+function timer_methods:reset(sec)
+  return core.timer_reset(self[1], sec)
+end
+
+function lugo.timer(sec)
+  local t, c = core.timer(sec)
+  return setmetatable({ t, c = c }, timer_mt)
+end
+
+function lugo.ticker(sec)
+  local t, c = core.ticker(sec)
+  return setmetatable({ t, c = c }, timer_mt)
+end
+
+-------------------------------------------------------------------- sync
+
+local once_methods = {}
+local once_mt = { __name = "lugo.once", __index = once_methods }
+
+--- Run fn(...) on the first call only; later callers wait until it has
+-- finished. If fn raises, the error goes to the first caller and the
+-- Once still counts as done, as in Go.
+function once_methods:call(fn, ...)
+  if self.done then return end
+  local m = self.m
+  m:lock()
+  if self.done then
+    m:unlock()
+    return
+  end
+  local ok, err = pcall(fn, ...)
+  self.done = true
+  m:unlock()
+  if not ok then error(err, 0) end
+end
+
+function lugo.once()
+  return setmetatable({ done = false, m = core.mutex() }, once_mt)
+end
+
+local cond_methods = {}
+local cond_mt = { __name = "lugo.cond", __index = cond_methods }
+
+--- Unlock the mutex, wait for signal or broadcast, lock it again.
+function cond_methods:wait()
+  self.q:wait(self.L)
+  self.L:lock()
+end
+
+function cond_methods:signal() self.q:signal() end
+function cond_methods:broadcast() self.q:broadcast() end
+
+function lugo.cond(mutex)
+  local mt = getmetatable(mutex)
+  if not (mt and mt.__name == "lugo.mutex") then
+    error("bad argument #1 to 'cond' (lugo.mutex expected, got "
+      .. (mt and mt.__name or type(mutex)) .. ")", 2)
+  end
+  return setmetatable({ L = mutex, q = core.condqueue() }, cond_mt)
+end
+
+function lugo.pool(opts)
+  return require("lugo.pool").new(opts)
+end
+
+------------------------------------------------------- user coroutines
+-- A park inside the user's own coroutine (an iterator made with
+-- coroutine.wrap, say) yields PARK to the user's resume. Pass it on to
+-- the scheduler and hand the wake-up results back down, so the user's
+-- coroutine sees its call return and the user sees only their own
+-- yields. Installed into the global coroutine table, as OpenResty does.
+
+local function pack(...)
+  return { n = select("#", ...), ... }
+end
+
+local function resume(co, ...)
+  local r = pack(co_resume(co, ...))
+  while r[1] and r[2] == PARK and r.n == 2 and co_status(co) == "suspended" do
+    r = pack(co_resume(co, co_yield(PARK)))
+  end
+  return unpack(r, 1, r.n)
+end
+
+local function wrapped(ok, ...)
+  if not ok then error((...), 0) end
+  return ...
+end
+
+local function wrap(fn)
+  local co = co_create(fn)
+  return function(...)
+    return wrapped(resume(co, ...))
+  end
+end
+
+coroutine.resume, coroutine.wrap = resume, wrap
+
+return lugo
