@@ -214,8 +214,8 @@ int lg_timer_start(lg_timer_t *t, int64_t when);
 int lg_timer_stop(lg_timer_t *t);
 /* Park `g` until `when` (ns): LG_PARKED, or LG_ENOMEM. */
 int lg_sleep(lg_p_t *p, lg_g_t *g, int64_t when);
-/* Fire every timer due at `now`. */
-void lg_p_runtimers(lg_p_t *p, int64_t now);
+/* Fire every timer due at `now`; returns how many fired. */
+int lg_p_runtimers(lg_p_t *p, int64_t now);
 
 /* A timer that sends lg_now() in seconds on `c` (cap >= 1) when it fires,
  * dropping the value if `c` is full, as Go's time.Timer does. The timer

@@ -177,8 +177,9 @@ size_t lg_p_runnable(lg_p_t *p) {
 
 int lg_p_poll(lg_p_t *p, int block) {
   int64_t now = lg_now();
-  lg_p_runtimers(p, now);
-  if (!block || lg_p_runnable(p) > 0)
+  /* A timer that fired may have woken a goroutine that no queue shows
+   * (one parked in a driver loop): that counts as something happening. */
+  if (lg_p_runtimers(p, now) > 0 || !block || lg_p_runnable(p) > 0)
     return uv_run(&p->loop, UV_RUN_NOWAIT), 0;
   if (p->ntimers == 0 && p->nwaitingio == 0 && !uv_loop_alive(&p->loop))
     return LG_EDEADLK;

@@ -79,8 +79,9 @@ int lg_timer_stop(lg_timer_t *t) {
   return 1;
 }
 
-void lg_p_runtimers(lg_p_t *p, int64_t now) {
-  while (p->ntimers > 0 && p->timers[0]->when <= now) {
+int lg_p_runtimers(lg_p_t *p, int64_t now) {
+  int n = 0;
+  for (; p->ntimers > 0 && p->timers[0]->when <= now; n++) {
     lg_timer_t *t = p->timers[0];
     if (t->period > 0) {
       /* A ticker: next beat on its own grid, skipping beats missed while
@@ -94,6 +95,7 @@ void lg_p_runtimers(lg_p_t *p, int64_t now) {
       lg_timer_release(t);
     }
   }
+  return n;
 }
 
 static void sleep_fire(lg_timer_t *t, int64_t now) {

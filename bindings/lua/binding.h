@@ -72,6 +72,11 @@ int lgb_kfinish(lua_State *L, int status, lua_KContext ctx);
 /* Push the error a wake-up raises: lgb_kfinish raises it. */
 void lgb_pusherr(lua_State *L, const char *msg, int withpos);
 
+/* luaL_error for the calls that LuaJIT reaches through a Lua wrapper
+ * (chan send, select, run): the position is the wrapper's caller. */
+#define LGB_WRAPPED_LEVEL (LGB_HAS_YIELDK ? 1 : 2)
+int lgb_wrappederror(lua_State *L, const char *msg);
+
 /* Check that arg `i` is a channel. */
 lg_chan_t *lgb_checkchan(lua_State *L, int i);
 /* Push a new channel userdata owning one reference on `c`. */

@@ -104,6 +104,13 @@ void lgb_pushvalue(lua_State *L, lgb_t *b, lg_value_t *v) {
   v->type = LG_VNIL;
 }
 
+int lgb_wrappederror(lua_State *L, const char *msg) {
+  luaL_where(L, LGB_WRAPPED_LEVEL);
+  lua_pushstring(L, msg);
+  lua_concat(L, 2);
+  return lua_error(L);
+}
+
 int64_t lgb_checkduration(lua_State *L, int i) {
   lua_Number s = luaL_checknumber(L, i);
   if (s != s) luaL_argerror(L, i, "duration is NaN");

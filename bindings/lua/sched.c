@@ -52,7 +52,7 @@ int lgb_kfinish(lua_State *L, int status, lua_KContext ctx) {
   if (lua_gettop(L) >= base + 3 &&
       lua_touserdata(L, base + 1) == (void *)&lgb_errkey) {
     if (lua_toboolean(L, base + 3)) {
-      luaL_where(L, 1);
+      luaL_where(L, LGB_WRAPPED_LEVEL);
       lua_pushvalue(L, base + 2);
       lua_concat(L, 2);
     } else {
@@ -67,16 +67,19 @@ int lgb_kfinish(lua_State *L, int status, lua_KContext ctx) {
 static void push_gerror(lua_State *L, lua_State *co, lg_g_t *g) {
   const char *msg;
   lua_xmove(co, L, 1);
-  msg = lua_tostring(L, -1);
-  if (msg == NULL) {
-    msg = luaL_typename(L, -1);
-    lua_pushfstring(L, "goroutine %d: (error object is a %s value)",
-                    (int)g->id, msg);
-  } else {
-    lua_pushfstring(L, "goroutine %d: %s", (int)g->id, msg);
+  /* tostring(err), as the API promises; an error in __tostring must not
+   * escape the scheduler. */
+  lua_getglobal(L, "tostring");
+  lua_pushvalue(L, -2);
+  if (lua_pcall(L, 1, 1, 0) != LUA_OK || !lua_isstring(L, -1)) {
+    lua_pop(L, 1);
+    lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, -1));
   }
+  msg = lua_tostring(L, -1);
+  lua_pushfstring(L, "goroutine %d: %s", (int)g->id, msg);
   luaL_traceback(L, co, lua_tostring(L, -1), 0);
-  lua_replace(L, -2);  /* keep: err, traceback */
+  lua_replace(L, -3);  /* keep: err, traceback */
+  lua_pop(L, 1);
 }
 
 static void pend_error(lua_State *L, lgb_t *b, int idx) {
@@ -109,7 +112,7 @@ static void gdied(lua_State *L, lgb_t *b, lg_g_t *g, lua_State *co) {
   lg_p_t *p = &b->p;
   push_gerror(L, co, g);  /* err, traceback */
   lgb_unref(L, b, g->hostref);  /* a dead coroutine: let it go */
-  if (g->joiner != NULL) {
+  if (g->joiner != NULL && b->onerror == 0) {
     lg_g_t *j = g->joiner;
     j->val.type = LG_VREF;
     j->val.u.ref = lgb_ref(L, b, -1);
@@ -127,6 +130,11 @@ static void gdied(lua_State *L, lgb_t *b, lg_g_t *g, lua_State *co) {
       pend_error(L, b, -1);
     }
     lua_settop(L, top + 2);
+    if (g->joiner != NULL) {  /* handled: lugo.run returns nothing */
+      g->joiner->val.type = LG_VNIL;
+      g->joiner->rc = LG_ECLOSED;
+      lg_ready(p, g->joiner, 1);
+    }
   } else {
     pend_error(L, b, -1);
   }
@@ -178,6 +186,7 @@ static int push_wake(lua_State *L, lgb_t *b, lg_g_t *g) {
     uint32_t slot = g->val.u.ref;
     lua_State *co;
     int n;
+    if (g->rc == LG_ECLOSED) return 0;  /* died, onerror took it */
     g->val.type = LG_VNIL;
     if (g->rc != 0) {  /* the goroutine died: slot holds its error */
       lua_pushlightuserdata(L, (void *)&lgb_errkey);
@@ -248,6 +257,7 @@ static int drive(lua_State *L, lgb_t *b, lg_g_t *waitg) {
       run_g(L, b, g);
       continue;
     }
+    if (waitg != NULL && waitg->status == LG_GRUNNABLE) return 0;
     if (waitg == NULL && p->ngoroutines == 0 && p->ntimers == 0 &&
         p->nwaitingio == 0)
       return 0;
@@ -282,7 +292,12 @@ int lgb_park(lua_State *L, lgb_t *b, lg_g_t *g, lua_KFunction k,
     if (g->reason == LG_WJOIN) unjoin(b, g);
     lg_g_unwait(&b->p, g);
     if (rc == LG_EINVAL) return raise_pending(L, b);
-    return luaL_error(L, "%s", deadlock);
+    /* On LuaJIT the calls that pass a continuation are called through a
+     * Lua wrapper (see init.lua): blame the wrapper's caller. */
+    luaL_where(L, k != NULL && !LGB_HAS_YIELDK ? 2 : 1);
+    lua_pushstring(L, deadlock);
+    lua_concat(L, 2);
+    return lua_error(L);
   }
   g->status = LG_GRUNNING;
   n = push_wake(L, b, g);
@@ -403,6 +418,7 @@ static int l_stats(lua_State *L) {
   lua_createtable(L, 0, 12);
   setint(L, "goroutines", (double)p->ngoroutines);
   setint(L, "runnable", (double)runnable);
+  setint(L, "runq", (double)runnable);
   setint(L, "blocked", (double)(p->ngoroutines - runnable - running));
   setint(L, "procs", 1);
   setint(L, "timers", (double)p->ntimers);
@@ -464,10 +480,12 @@ static int l_dump(lua_State *L) {
   for (g = p->allg; g != NULL; g = g->allnext) {
     lua_State *co = g->host;
     const char *state = gstate(p, g);
-    if (g->status == LG_GWAITING)
-      lua_pushfstring(L, "goroutine %d [%s, %f s]:\n", (int)g->id, state,
-                      (double)(now - g->since) / 1e9);
-    else
+    if (g->status == LG_GWAITING) {
+      char since[32];
+      snprintf(since, sizeof since, "%.3f s", (double)(now - g->since) / 1e9);
+      lua_pushfstring(L, "goroutine %d [%s, %s]:\n", (int)g->id, state,
+                      since);
+    } else
       lua_pushfstring(L, "goroutine %d [%s]:\n", (int)g->id, state);
     luaL_addvalue(&buf);
     if (lua_status(co) != LUA_OK || g == p->curg) {

@@ -44,7 +44,7 @@ static int l_select(lua_State *L) {
     cs->val.type = LG_VNIL;
     if (cs->dir == LG_SELSEND && cs->c != NULL) {
       lua_rawgeti(L, -3, 3);
-      if (lua_isnil(L, -1)) return luaL_error(L, "cannot send nil on a channel");
+      if (lua_isnil(L, -1)) return lgb_wrappederror(L, "cannot send nil on a channel");
       lua_pop(L, 1);
     }
     lua_pop(L, 3);
@@ -68,7 +68,7 @@ static int l_select(lua_State *L) {
     lua_pushnil(L);
     return 1;
   case LG_ECLOSED:
-    return luaL_error(L, "send on closed channel");
+    return lgb_wrappederror(L, "send on closed channel");
   case LG_PARKED:
     return lgb_park(L, b, g, lgb_kfinish, lua_gettop(L));
   default:

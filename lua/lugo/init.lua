@@ -78,6 +78,9 @@ local once_mt = { __name = "lugo.once", __index = once_methods }
 -- finished. If fn raises, the error goes to the first caller and the
 -- Once still counts as done, as in Go.
 function once_methods:call(fn, ...)
+  if type(fn) ~= "function" then
+    error("bad argument #1 to 'call' (function expected, got " .. type(fn) .. ")", 2)
+  end
   if self.done then return end
   local m = self.m
   m:lock()
