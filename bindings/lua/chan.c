@@ -12,30 +12,38 @@
 typedef struct chanud_s {
   const void *magic;
   lg_chan_t *c;
+  lgb_t *b;               /* its processor, saving an upvalue lookup */
 } chanud_t;
 
 static const char chanmagic = 0;
 
 static chanud_t *tochan(lua_State *L, int i) {
-  chanud_t *u = lua_touserdata(L, i);
-  if (u != NULL && lua_type(L, i) == LUA_TUSERDATA &&
-      lua_rawlen(L, i) == sizeof *u && u->magic == &chanmagic)
-    return u;
+  /* rawlen is 0 for anything but a full userdata (or a string or a
+   * table, which touserdata then rejects). */
+  if (lua_rawlen(L, i) == sizeof(chanud_t)) {
+    chanud_t *u = lua_touserdata(L, i);
+    if (u != NULL && u->magic == &chanmagic) return u;
+  }
   return NULL;
 }
 
-lg_chan_t *lgb_checkchan(lua_State *L, int i) {
+static chanud_t *checkchanud(lua_State *L, int i) {
   chanud_t *u = tochan(L, i);
   if (u == NULL || u->c == NULL)
     luaL_argerror(L, i, lua_pushfstring(L, "lugo.chan expected, got %s",
                                         luaL_typename(L, i)));
-  return u->c;
+  return u;
+}
+
+lg_chan_t *lgb_checkchan(lua_State *L, int i) {
+  return checkchanud(L, i)->c;
 }
 
 static chanud_t *newchanud(lua_State *L, lg_chan_t *c) {
   chanud_t *u = lua_newuserdata(L, sizeof *u);
   u->magic = &chanmagic;
   u->c = c;
+  u->b = lgb_get(L);
   lua_pushvalue(L, LGB_CHANMT);
   lua_setmetatable(L, -2);
   return u;
@@ -75,18 +83,19 @@ static void checknotnil(lua_State *L, int i) {
 
 /* ch:send(v)   [-0, +0, e] */
 static int ch_send(lua_State *L) {
-  lgb_t *b = lgb_get(L);
-  lg_chan_t *c = lgb_checkchan(L, 1);
+  chanud_t *u = checkchanud(L, 1);
+  lgb_t *b = u->b;
+  lg_chan_t *c = u->c;
   lg_g_t *g = b->p.curg;
   lg_value_t v;
   int rc;
   if (lua_isnoneornil(L, 2))
     return lgb_wrappederror(L, "cannot send nil on a channel");
-  lua_settop(L, 2);
   lgb_tovalue(L, b, 2, &v);
   rc = lg_chan_send(c, g, &v);
   if (rc == 0) return 0;
-  if (rc == LG_PARKED) return lgb_park(L, b, g, lgb_kfinish, 2);
+  if (rc == LG_PARKED)
+    return lgb_park(L, b, g, lgb_kfinish, lua_gettop(L));
   lgb_pushvalue(L, b, &v);  /* not sent: release it */
   if (rc == LG_ECLOSED) return lgb_wrappederror(L, "send on closed channel");
   return luaL_error(L, "not enough memory");
@@ -94,8 +103,9 @@ static int ch_send(lua_State *L) {
 
 /* ch:recv() -> v, ok   [-0, +2, e] */
 static int ch_recv(lua_State *L) {
-  lgb_t *b = lgb_get(L);
-  lg_chan_t *c = lgb_checkchan(L, 1);
+  chanud_t *u = checkchanud(L, 1);
+  lgb_t *b = u->b;
+  lg_chan_t *c = u->c;
   lg_g_t *g = b->p.curg;
   lg_value_t v;
   int rc = lg_chan_recv(c, g, &v);

@@ -218,6 +218,11 @@ static void run_g(lua_State *L, lgb_t *b, lg_g_t *g) {
   int nargs, nres, status;
   if (lua_status(co) == LUA_OK) {  /* not started: function and args */
     nargs = lua_gettop(co) - 1;
+  } else if (g->reason == LG_WRECV && g->val.type != LG_VREF) {
+    /* The hot case (ping-pong): push straight onto the coroutine. */
+    lgb_pushvalue(co, b, &g->val);
+    lua_pushboolean(co, g->ok > 0);
+    nargs = 2;
   } else {
     nargs = push_wake(L, b, g);
     lua_xmove(L, co, nargs);

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Install the Debian 12 packages lugo needs and does not have yet.
+# Usage: .ci/deps.sh [bench]     (run by every make target; cheap when all is
+# present). As root it runs apt-get; otherwise it prints the command and fails.
+# Everything goes to stderr, so `eval "$(make -s env)"` sees only the exports.
+set -u
+exec >&2
+
+missing=()
+need() {
+  for p; do [[ " ${missing[*]} " == *" $p "* ]] || missing+=("$p"); done
+}
+has() { command -v "$1" >/dev/null 2>&1; }
+pc() { pkg-config --exists "$1" 2>/dev/null; }
+
+has pkg-config || need pkg-config
+has lua5.4     || need lua5.4
+pc lua5.4      || need liblua5.4-dev
+# Any LuaJIT that pkg-config finds will do.
+pc luajit      || need luajit2 libluajit2-5.1-dev
+has luajit     || need luajit2
+pc libuv       || need libuv1-dev
+has busted     || need lua-busted
+has luarocks   || need luarocks
+if [ "${1:-}" = bench ]; then
+  has go  || need golang-go
+  has wrk || need wrk
+fi
+
+[ ${#missing[@]} -eq 0 ] && exit 0
+install="apt-get install -y ${missing[*]}"
+if [ "$(id -u)" -ne 0 ]; then
+  echo "lugo needs these Debian packages: ${missing[*]}"
+  echo "Install them as root, then run make again:"
+  echo "  sudo apt-get update && sudo $install"
+  exit 1
+fi
+echo "Installing ${missing[*]} ..."
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq && $install -qq >/dev/null || {
+  echo "failed: apt-get update && $install"; exit 1; }

@@ -1,0 +1,41 @@
+-- From a checkout: `make install`, or
+--   luarocks --lua-version=5.4 make rockspec/lugo-scm-1.rockspec [--tree DIR]
+-- The C module is built by the Makefile's `rock` target, so every core/*.c
+-- and bindings/lua/*.c is in it without being listed here.
+rockspec_format = "3.0"
+package = "lugo"
+version = "scm-1"
+source = { url = "git+file:///dev/null" }  -- TODO(lead): the repository URL
+description = {
+  summary = "Go's concurrency model as a C runtime driven by Lua",
+  detailed = "Goroutines, channels, select, timers and sync for Lua 5.4 "
+    .. "and LuaJIT, run by a C scheduler on libuv.",
+  license = "MIT",  -- TODO(lead): confirm
+}
+dependencies = { "lua >= 5.1" }
+external_dependencies = {
+  LIBUV = { header = "uv.h", library = "uv" },
+}
+build = {
+  type = "make",
+  build_target = "rock",
+  build_variables = {
+    CC = "$(CC)",
+    CFLAGS = "$(CFLAGS)",
+    LIBFLAG = "$(LIBFLAG)",
+    LUA_INCDIR = "$(LUA_INCDIR)",
+    LIBUV_INCDIR = "$(LIBUV_INCDIR)",
+    LIBUV_LIBDIR = "$(LIBUV_LIBDIR)",
+  },
+  install_pass = false,
+  install = {
+    lua = {
+      ["lugo"] = "lua/lugo/init.lua",
+      ["lugo.context"] = "lua/lugo/context.lua",
+      ["lugo.pool"] = "lua/lugo/pool.lua",
+      ["lugo.cli"] = "lua/lugo/cli.lua",
+    },
+    lib = { ["lugo.core"] = "build/rock/lugo/core.so" },
+    bin = { lugo = "bin/lugo" },
+  },
+}
