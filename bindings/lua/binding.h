@@ -77,8 +77,9 @@ void lgb_pusherr(lua_State *L, const char *msg, int withpos);
 #define LGB_WRAPPED_LEVEL (LGB_HAS_YIELDK ? 1 : 2)
 int lgb_wrappederror(lua_State *L, const char *msg);
 
-/* Check that arg `i` is a channel. */
+/* Check that arg `i` is a channel / the channel at `i`, or NULL. */
 lg_chan_t *lgb_checkchan(lua_State *L, int i);
+lg_chan_t *lgb_tochan(lua_State *L, int i);
 /* Push a new channel userdata owning one reference on `c`. */
 void lgb_pushchan(lua_State *L, lg_chan_t *c);
 /* Seconds (a Lua number) to a duration in ns, raising on NaN. */

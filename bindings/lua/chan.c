@@ -39,6 +39,11 @@ lg_chan_t *lgb_checkchan(lua_State *L, int i) {
   return checkchanud(L, i)->c;
 }
 
+lg_chan_t *lgb_tochan(lua_State *L, int i) {
+  chanud_t *u = tochan(L, i);
+  return u != NULL ? u->c : NULL;
+}
+
 static chanud_t *newchanud(lua_State *L, lg_chan_t *c) {
   chanud_t *u = lua_newuserdata(L, sizeof *u);
   u->magic = &chanmagic;

@@ -22,7 +22,13 @@ static lua_State *co_get(lua_State *L, lgb_t *b, uint32_t *slot) {
   }
   co = lua_newthread(L);
   *slot = lgb_ref(L, b, -1);
-  lua_pop(L, 1);
+  /* Remember it as a goroutine's, so the coroutine library can refuse
+   * to resume it behind the scheduler's back (see init.lua). */
+  lua_getfield(L, LUA_REGISTRYINDEX, "lugo.threads");
+  lua_pushvalue(L, -2);
+  lua_pushboolean(L, 1);
+  lua_rawset(L, -3);
+  lua_pop(L, 2);
   return co;
 }
 
@@ -343,7 +349,7 @@ static int l_run(lua_State *L) {
       return luaL_error(L, "lugo.run: only the main thread can wait for "
                            "every goroutine; pass a function to wait for it");
     if ((rc = drive(L, b, NULL)) == LG_EINVAL) return raise_pending(L, b);
-    if (rc != 0) return luaL_error(L, "%s", deadlock);
+    if (rc != 0) return lgb_wrappederror(L, deadlock);
     return 0;
   }
   g = spawn(L, b);

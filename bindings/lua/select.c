@@ -40,7 +40,10 @@ static int l_select(lua_State *L) {
     lua_rawgeti(L, -1, 1);
     cs->dir = parse_op(L, i + 1);
     lua_rawgeti(L, -2, 2);
-    cs->c = lua_isnil(L, -1) ? NULL : lgb_checkchan(L, -1);
+    cs->c = NULL;
+    if (!lua_isnil(L, -1) && (cs->c = lgb_tochan(L, -1)) == NULL)
+      return luaL_error(L, "select: case %d: lugo.chan expected, got %s",
+                        i + 1, luaL_typename(L, -1));
     cs->val.type = LG_VNIL;
     if (cs->dir == LG_SELSEND && cs->c != NULL) {
       lua_rawgeti(L, -3, 3);

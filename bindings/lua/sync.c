@@ -130,7 +130,7 @@ static int l_semaphore(lua_State *L) {
   lg_sema_t *s;
   luaL_checknumber(L, 1);
   n = optcount(L, 1, "size");
-  if (n < 1) return luaL_argerror(L, 1, "size must be at least 1");
+  if (n < 0) return luaL_argerror(L, 1, "size must not be negative");
   s = newobj(L, sizeof *s, SEMA_MT);
   s->avail = s->size = n;
   return 1;
@@ -138,7 +138,7 @@ static int l_semaphore(lua_State *L) {
 
 static int64_t checkunits(lua_State *L, lg_sema_t *s) {
   int64_t k = optcount(L, 2, "count");
-  if (k < 1) luaL_argerror(L, 2, "count must be at least 1");
+  if (k < 0) luaL_argerror(L, 2, "count must not be negative");
   if (k > s->size)
     luaL_error(L, "semaphore: acquire of %d exceeds size %d", (int)k,
                (int)s->size);
@@ -161,7 +161,7 @@ static int se_tryacquire(lua_State *L) {
 static int se_release(lua_State *L) {
   lg_sema_t *s = luaL_checkudata(L, 1, SEMA_MT);
   int64_t k = optcount(L, 2, "count");
-  if (k < 1) return luaL_argerror(L, 2, "count must be at least 1");
+  if (k < 0) return luaL_argerror(L, 2, "count must not be negative");
   if (lg_sema_release(s, k) != 0)
     return luaL_error(L, "semaphore: released more than held");
   return 0;

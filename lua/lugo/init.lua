@@ -48,14 +48,23 @@ end
 local timer_methods = {}
 local timer_mt = { __name = "lugo.timer", __index = timer_methods }
 
+local function checkself(self, mt, method)
+  if getmetatable(self) ~= mt then
+    error(("bad argument #1 to '%s' (%s expected, got %s)"):format(
+      method, mt.__name, type(self)), 3)
+  end
+end
+
 --- Stop the timer; true if it was pending. A value already sent stays in
 -- .c, as in Go before 1.23.
 function timer_methods:stop()
+  checkself(self, timer_mt, "stop")
   return core.timer_stop(self[1])
 end
 
 --- Re-arm the timer to fire after `sec`; true if it was pending.
 function timer_methods:reset(sec)
+  checkself(self, timer_mt, "reset")
   return core.timer_reset(self[1], sec)
 end
 
@@ -78,6 +87,7 @@ local once_mt = { __name = "lugo.once", __index = once_methods }
 -- finished. If fn raises, the error goes to the first caller and the
 -- Once still counts as done, as in Go.
 function once_methods:call(fn, ...)
+  checkself(self, once_mt, "call")
   if type(fn) ~= "function" then
     error("bad argument #1 to 'call' (function expected, got " .. type(fn) .. ")", 2)
   end
@@ -134,7 +144,12 @@ local function pack(...)
   return { n = select("#", ...), ... }
 end
 
+local threads = core.threads
+
 local function resume(co, ...)
+  if threads[co] then
+    return false, "cannot resume a goroutine's coroutine: the scheduler runs it"
+  end
   local r = pack(co_resume(co, ...))
   while r[1] and r[2] == PARK and r.n == 2 and co_status(co) == "suspended" do
     r = pack(co_resume(co, co_yield(PARK)))
@@ -155,5 +170,15 @@ local function wrap(fn)
 end
 
 coroutine.resume, coroutine.wrap = resume, wrap
+
+if coroutine.close then
+  local co_close = coroutine.close
+  function coroutine.close(co)
+    if threads[co] then
+      error("cannot close a goroutine's coroutine: the scheduler runs it", 2)
+    end
+    return co_close(co)
+  end
+end
 
 return lugo
