@@ -236,8 +236,9 @@ size_t lg_chan_len(const lg_chan_t *c);
 size_t lg_chan_cap(const lg_chan_t *c);
 int lg_chan_closed(const lg_chan_t *c);
 
-/* Send without blocking: 0 (the channel owns v now), LG_EAGAIN or
- * LG_ECLOSED (the caller still owns v). */
+/* Send without blocking: 0 (the channel owns v now), LG_EAGAIN,
+ * LG_ECLOSED or LG_ENOMEM (the buffer could not grow); on an error the
+ * caller still owns v. */
 int lg_chan_trysend(lg_chan_t *c, lg_value_t *v);
 /* Receive without blocking: 0 with *v set and the caller owning it,
  * LG_ECLOSED (closed and drained; *v nil), or LG_EAGAIN. */

@@ -18,8 +18,11 @@ int lg_select(lg_p_t *p, lg_g_t *g, lg_scase_t *cases, int n, int block,
               int *chosen, lg_value_t *v, int *ok) {
   int stackorder[STACK_CASES];
   int *order = stackorder, norder = 0, i, rc = LG_EAGAIN, won = -1;
-  if (n > STACK_CASES && (order = lg__malloc(n * sizeof *order)) == NULL)
-    return LG_ENOMEM;
+  if (n > STACK_CASES && (order = lg__malloc(n * sizeof *order)) == NULL) {
+    order = stackorder;
+    rc = LG_ENOMEM;
+    goto release;
+  }
   /* Inside-out Fisher-Yates over the cases that have a channel. */
   for (i = 0; i < n; i++) {
     int j;
@@ -42,29 +45,29 @@ int lg_select(lg_p_t *p, lg_g_t *g, lg_scase_t *cases, int n, int block,
     }
   }
   if (won >= 0 || !block) {
-    for (i = 0; i < n; i++)
-      if (cases[i].dir == LG_SELSEND) lg__vfree(p, &cases[i].val);
     *chosen = won;
-    goto done;
+    goto release;
   }
   for (i = 0; i < norder; i++) {
     lg_scase_t *cs = &cases[order[i]];
     lg_sudog_t *s = lg__chan_enqueue(cs->c, g, cs->dir, order[i]);
     if (s == NULL) {
-      lg_g_unwait(p, g);
+      lg_g_unwait(p, g);  /* releases the values already queued */
       rc = LG_ENOMEM;
-      goto done;
+      goto release;
     }
     if (cs->dir == LG_SELSEND) {
       s->val = cs->val;  /* the sudog owns it until the select ends */
       cs->val.type = LG_VNIL;
     }
   }
-  for (i = 0; i < n; i++)  /* sends on nil channels are dropped */
-    if (cases[i].dir == LG_SELSEND) lg__vfree(p, &cases[i].val);
   lg_park(p, g, norder > 0 ? LG_WSELECT : LG_WFOREVER);
   rc = LG_PARKED;
-done:
+release:
+  /* Every send value not sent nor queued (nil channels, losing cases,
+   * failures) goes back to the host. */
+  for (i = 0; i < n; i++)
+    if (cases[i].dir == LG_SELSEND) lg__vfree(p, &cases[i].val);
   if (order != stackorder) lg__free(order);
   return rc;
 }

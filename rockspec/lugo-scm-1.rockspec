@@ -34,6 +34,7 @@ build = {
       ["lugo.context"] = "lua/lugo/context.lua",
       ["lugo.pool"] = "lua/lugo/pool.lua",
       ["lugo.cli"] = "lua/lugo/cli.lua",
+      ["lugo.ffi"] = "lua/lugo/ffi.lua",
     },
     lib = { ["lugo.core"] = "build/rock/lugo/core.so" },
     bin = { lugo = "bin/lugo" },

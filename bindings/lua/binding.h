@@ -54,6 +54,12 @@ uint32_t lgb_ref(lua_State *L, lgb_t *b, int idx);
 void lgb_unref(lua_State *L, lgb_t *b, uint32_t slot);
 void lgb_pushref(lua_State *L, uint32_t slot);
 
+/* For LuaJIT's FFI fast paths (lua/lugo/ffi.lua), which store the value
+ * in the slot table themselves: a free slot number (0: none to be had),
+ * and giving one back after clearing it. No lua_State, no raising. */
+uint32_t lgb_ffi_ref(lgb_t *b);
+void lgb_ffi_unref(lgb_t *b, uint32_t slot);
+
 /* Lua value <-> core value. lgb_tovalue anchors tables, strings and the
  * rest in a slot; lgb_pushvalue pushes and releases it. */
 void lgb_tovalue(lua_State *L, lgb_t *b, int idx, lg_value_t *v);

@@ -59,6 +59,18 @@ static void sweep(lua_State *L, lgb_t *b) {
   while (b->ndirty > 0) lgb_unref(L, b, b->dirty[--b->ndirty]);
 }
 
+uint32_t lgb_ffi_ref(lgb_t *b) {
+  if (b->ndirty > 0) return b->dirty[--b->ndirty];  /* overwritten: fine */
+  if (b->nfree > 0) return b->freeslots[--b->nfree];
+  if (b->nslots >= b->freecap && growu32(&b->freeslots, &b->freecap))
+    return 0;
+  return ++b->nslots;
+}
+
+void lgb_ffi_unref(lgb_t *b, uint32_t slot) {
+  b->freeslots[b->nfree++] = slot;
+}
+
 void lgb_tovalue(lua_State *L, lgb_t *b, int idx, lg_value_t *v) {
   switch (lua_type(L, idx)) {
   case LUA_TNIL:
@@ -194,6 +206,8 @@ int luaopen_lugo_core(lua_State *L) {
   lua_setfield(L, 4, "ERR");
   lua_getfield(L, LUA_REGISTRYINDEX, "lugo.threads");
   lua_setfield(L, 4, "threads");
+  lua_pushvalue(L, 2);
+  lua_setfield(L, 4, "slots");
   lua_pushboolean(L, LGB_HAS_YIELDK);
   lua_setfield(L, 4, "HAS_YIELDK");
   lgb_open_sched(L);

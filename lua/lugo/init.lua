@@ -20,12 +20,6 @@ local lugo = {
 }
 
 local chan_methods = core.chan_methods
-local recv = chan_methods.recv
-
---- for v in ch:range() do ... end: receives until closed and drained.
-function chan_methods:range()
-  return recv, self
-end
 
 -- LuaJIT has no lua_yieldk: a park resumed with an error cannot raise in
 -- C, so the calls that can be woken by an error check for it here.
@@ -41,6 +35,16 @@ if not core.HAS_YIELDK then
   function chan_methods.send(ch, v) return check(send(ch, v)) end
   function lugo.select(cases) return check(sel(cases)) end
   function lugo.run(...) return check(run(...)) end
+
+  local fast = jit and require "lugo.ffi"
+  if fast then fast(chan_methods, lugo) end
+end
+
+local recv = chan_methods.recv
+
+--- for v in ch:range() do ... end: receives until closed and drained.
+function chan_methods:range()
+  return recv, self
 end
 
 ------------------------------------------------------------------ timers

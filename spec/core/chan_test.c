@@ -435,3 +435,48 @@ TEST(chan_buffer_growth_without_memory_keeps_value_and_order) {
   CHECK_EQ(nreleased, 0);
   P_CLOSE(&p);
 }
+
+TEST(chan_send_without_memory_for_a_sudog_leaves_g_and_value_alone) {
+  lg_p_t p;
+  lg_chan_t *c;
+  lg_g_t *g;
+  lg_value_t x = vref(1), v;
+  int rc;
+  P_OPEN(&p);
+  c = lg_chan_new(&p, 0);
+  g = lg_g_new(&p);
+  CHECK(c != NULL && g != NULL);
+  lg_testing_failalloc(1);  /* a fresh P has no cached sudog */
+  rc = lg_chan_send(c, g, &x);
+  lg_testing_failalloc(0);
+  CHECK_RC(rc, LG_ENOMEM);
+  CHECK_EQ(g->status, LG_GIDLE);
+  CHECK_PTR(g->waiting, NULL);
+  CHECK_EQ(nreleased, 0);  /* the caller still owns ref 1 */
+  CHECK_RC(lg_chan_tryrecv(c, &v), LG_EAGAIN);
+  lg_g_free(&p, g);
+  lg_chan_release(c);
+  P_CLOSE(&p);
+}
+
+/* The last release only unlinks the waiters; a sender's value is
+ * released once, when its goroutine is taken off its waits. */
+TEST(chan_release_with_a_parked_sender_releases_its_value_on_unwait) {
+  lg_p_t p;
+  lg_chan_t *c;
+  lg_g_t *g;
+  lg_value_t x = vref(4);
+  P_OPEN(&p);
+  c = lg_chan_new(&p, 0);
+  g = lg_g_new(&p);
+  CHECK(c != NULL && g != NULL);
+  CHECK_RC(lg_chan_send(c, g, &x), LG_PARKED);
+  lg_chan_release(c);
+  CHECK_EQ(p.nchans, 0);
+  CHECK_EQ(nreleased, 0);
+  lg_g_unwait(&p, g);  /* ASan: must not touch the freed channel */
+  CHECK_EQ(released[4], 1);
+  CHECK_EQ(nreleased, 1);
+  lg_g_free(&p, g);
+  P_CLOSE(&p);
+}

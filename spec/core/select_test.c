@@ -408,3 +408,26 @@ TEST(select_without_memory_for_its_order_releases_every_send_value) {
   lg_chan_release(c);
   P_CLOSE(&p);
 }
+
+TEST(select_over_64_cases_chooses_the_ready_one) {
+  lg_p_t p;
+  lg_chan_t *idle, *ready;
+  lg_scase_t cases[100];
+  lg_value_t v;
+  int i, chosen, ok;
+  P_OPEN(&p);
+  idle = lg_chan_new(&p, 0);
+  ready = lg_chan_new(&p, 1);
+  CHECK(idle != NULL && ready != NULL);
+  v = vint(7);
+  CHECK_RC(lg_chan_trysend(ready, &v), 0);
+  for (i = 0; i < 100; i++) setcase(&cases[i], idle, LG_SELRECV, vnil());
+  setcase(&cases[77], ready, LG_SELRECV, vnil());
+  CHECK_RC(lg_select(&p, p.curg, cases, 100, 0, &chosen, &v, &ok), 0);
+  CHECK_EQ(chosen, 77);
+  CHECK_EQ(v.u.i, 7);
+  CHECK_EQ(ok, 1);
+  lg_chan_release(idle);
+  lg_chan_release(ready);
+  P_CLOSE(&p);
+}
