@@ -29,6 +29,7 @@ lg_chan_t *lg_chan_new(lg_p_t *p, size_t cap) {
   c->buf = NULL;
   c->recvq.first = c->recvq.last = NULL;
   c->sendq.first = c->sendq.last = NULL;
+  c->recvq.onleave = c->sendq.onleave = NULL;
   p->nchans++;
   return c;
 }

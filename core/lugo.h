@@ -75,9 +75,12 @@ typedef enum {
 
 const char *lg_waitname(int reason);
 
-/* A queue of waiting goroutines (Go's waitq of sudogs), FIFO. */
+/* A queue of waiting goroutines (Go's waitq of sudogs), FIFO. When a
+ * waiter gives up (lg_g_unwait), `onleave` lets the queue's owner serve
+ * those behind it: a semaphore's smaller requests may fit now. */
 typedef struct lg_waitq_s {
   lg_sudog_t *first, *last;
+  void (*onleave)(struct lg_waitq_s *q);
 } lg_waitq_t;
 
 /* One goroutine waiting on one queue. A select has one per case, chained
@@ -292,6 +295,7 @@ typedef struct lg_rwmutex_s {
   lg_waitq_t q;           /* readers and writers in arrival order */
 } lg_rwmutex_t;
 
+void lg_rwmutex_init(lg_rwmutex_t *m);
 int lg_rwmutex_rlock(lg_rwmutex_t *m, lg_g_t *g);
 int lg_rwmutex_runlock(lg_rwmutex_t *m);      /* LG_EINVAL if not held */
 int lg_rwmutex_lock(lg_rwmutex_t *m, lg_g_t *g);
@@ -311,6 +315,7 @@ typedef struct lg_sema_s {
   lg_waitq_t q;
 } lg_sema_t;
 
+void lg_sema_init(lg_sema_t *s, int64_t size);
 int lg_sema_tryacquire(lg_sema_t *s, int64_t k);   /* 0 or LG_EAGAIN */
 int lg_sema_acquire(lg_sema_t *s, lg_g_t *g, int64_t k);
 /* LG_EINVAL (and no change) when releasing more than is held. */

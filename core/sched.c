@@ -244,8 +244,12 @@ lg_sudog_t *lg__dequeue(lg_waitq_t *q) {
 static void unwait(lg_p_t *p, lg_g_t *g) {
   lg_sudog_t *s, *next;
   for (s = g->waiting; s != NULL; s = next) {
+    lg_waitq_t *q = s->q;
     next = s->waitlink;
-    if (s->q != NULL) waitq_remove(s);
+    if (q != NULL) {
+      waitq_remove(s);
+      if (q->onleave != NULL) q->onleave(q);
+    }
     lg__vfree(p, &s->val);
     s->next = p->sudogfree;
     p->sudogfree = s;

@@ -2,7 +2,10 @@
  * All are FIFO and hand off directly: an unlock gives the lock to the
  * longest waiter instead of letting a newcomer barge in, so nobody
  * starves (Go's mutex reaches the same place through starvation mode). */
+#include <stddef.h>
 #include "internal.h"
+
+#define OWNER(type, q) ((type *)(void *)((char *)(q) - offsetof(type, q)))
 
 static int wait_on(lg_waitq_t *q, lg_g_t *g, int64_t n) {
   lg_sudog_t *s = lg__enqueue(g->p, g, q);
@@ -46,6 +49,30 @@ int lg_mutex_unlock(lg_mutex_t *m) {
  * Waiters queue in arrival order; sudog n is 1 for a writer, 0 for a
  * reader. A reader arriving while anyone waits queues too, so a stream
  * of readers cannot starve a writer. */
+
+static void rw_grant(lg_rwmutex_t *m);
+
+/* A waiter gave up: readers behind it may join the readers holding the
+ * lock, or the lock may be free for whoever is first now. */
+static void rw_leave(lg_waitq_t *q) {
+  lg_rwmutex_t *m = OWNER(lg_rwmutex_t, q);
+  if (m->writer) return;
+  if (m->readers == 0) {
+    rw_grant(m);
+    return;
+  }
+  while (m->q.first != NULL && m->q.first->n == 0) {
+    m->readers++;
+    wake_first(&m->q);
+  }
+}
+
+void lg_rwmutex_init(lg_rwmutex_t *m) {
+  m->writer = 0;
+  m->readers = 0;
+  m->q.first = m->q.last = NULL;
+  m->q.onleave = rw_leave;
+}
 
 int lg_rwmutex_rlock(lg_rwmutex_t *m, lg_g_t *g) {
   if (!m->writer && m->q.first == NULL) {
@@ -110,6 +137,24 @@ int lg_wg_wait(lg_wg_t *wg, lg_g_t *g) {
  * Weighted, FIFO: a big request at the head is not overtaken by small
  * ones behind it (Go's semaphore.Weighted). */
 
+/* Serve waiters from the head while their requests fit. */
+static void sema_grant(lg_sema_t *s) {
+  while (s->q.first != NULL && s->q.first->n <= s->avail) {
+    s->avail -= s->q.first->n;
+    wake_first(&s->q);
+  }
+}
+
+static void sema_leave(lg_waitq_t *q) {
+  sema_grant(OWNER(lg_sema_t, q));
+}
+
+void lg_sema_init(lg_sema_t *s, int64_t size) {
+  s->avail = s->size = size;
+  s->q.first = s->q.last = NULL;
+  s->q.onleave = sema_leave;
+}
+
 int lg_sema_tryacquire(lg_sema_t *s, int64_t k) {
   if (s->q.first != NULL || s->avail < k) return LG_EAGAIN;
   s->avail -= k;
@@ -124,10 +169,7 @@ int lg_sema_acquire(lg_sema_t *s, lg_g_t *g, int64_t k) {
 int lg_sema_release(lg_sema_t *s, int64_t k) {
   if (s->avail + k > s->size) return LG_EINVAL;
   s->avail += k;
-  while (s->q.first != NULL && s->q.first->n <= s->avail) {
-    s->avail -= s->q.first->n;
-    wake_first(&s->q);
-  }
+  sema_grant(s);
   return 0;
 }
 

@@ -94,7 +94,7 @@ static int mu_unlock(lua_State *L) {
 /* -------------------------------------------------------------- rwmutex */
 
 static int l_rwmutex(lua_State *L) {
-  newobj(L, sizeof(lg_rwmutex_t), RW_MT);
+  lg_rwmutex_init(newobj(L, sizeof(lg_rwmutex_t), RW_MT));
   return 1;
 }
 
@@ -132,7 +132,7 @@ static int l_semaphore(lua_State *L) {
   n = optcount(L, 1, "size");
   if (n < 0) return luaL_argerror(L, 1, "size must not be negative");
   s = newobj(L, sizeof *s, SEMA_MT);
-  s->avail = s->size = n;
+  lg_sema_init(s, n);
   return 1;
 }
 

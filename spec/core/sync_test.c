@@ -74,9 +74,10 @@ TEST(sync_mutex_unlock_of_unlocked_is_einval) {
 TEST(sync_rwmutex_readers_share) {
   lg_p_t p;
   lg_g_t *g[3];
-  lg_rwmutex_t m = {0};
+  lg_rwmutex_t m;
   int i;
   P_OPEN(&p);
+  lg_rwmutex_init(&m);
   SPAWN(&p, g, 3);
   for (i = 0; i < 3; i++) CHECK_RC(lg_rwmutex_rlock(&m, g[i]), 0);
   CHECK_EQ(m.readers, 3);
@@ -91,8 +92,9 @@ TEST(sync_rwmutex_readers_share) {
 TEST(sync_rwmutex_writer_excludes_readers_and_writers) {
   lg_p_t p;
   lg_g_t *g[3];
-  lg_rwmutex_t m = {0};
+  lg_rwmutex_t m;
   P_OPEN(&p);
+  lg_rwmutex_init(&m);
   SPAWN(&p, g, 3);
   CHECK_RC(lg_rwmutex_lock(&m, g[0]), 0);
   CHECK_RC(lg_rwmutex_rlock(&m, g[1]), LG_PARKED);
@@ -121,8 +123,9 @@ TEST(sync_rwmutex_writer_excludes_readers_and_writers) {
 TEST(sync_rwmutex_waiting_writer_blocks_new_readers) {
   lg_p_t p;
   lg_g_t *g[3];
-  lg_rwmutex_t m = {0};
+  lg_rwmutex_t m;
   P_OPEN(&p);
+  lg_rwmutex_init(&m);
   SPAWN(&p, g, 3);
   CHECK_RC(lg_rwmutex_rlock(&m, g[0]), 0);
   CHECK_RC(lg_rwmutex_lock(&m, g[1]), LG_PARKED);
@@ -146,9 +149,10 @@ TEST(sync_rwmutex_waiting_writer_blocks_new_readers) {
 TEST(sync_rwmutex_unlock_grants_queued_readers_up_to_the_next_writer) {
   lg_p_t p;
   lg_g_t *g[6];
-  lg_rwmutex_t m = {0};
+  lg_rwmutex_t m;
   int i;
   P_OPEN(&p);
+  lg_rwmutex_init(&m);
   SPAWN(&p, g, 6);
   /* g0 writes; queued: g1 r, g2 r, g3 w, g4 r, g5 r. */
   CHECK_RC(lg_rwmutex_lock(&m, g[0]), 0);
@@ -241,10 +245,10 @@ TEST(sync_wg_reaching_zero_wakes_every_waiter) {
 TEST(sync_sema_wakes_weighted_waiters_in_fifo_order) {
   lg_p_t p;
   lg_g_t *g[4];
-  lg_sema_t s = {0};
+  lg_sema_t s;
   P_OPEN(&p);
   SPAWN(&p, g, 4);
-  s.avail = s.size = 10;
+  lg_sema_init(&s, 10);
   CHECK_RC(lg_sema_acquire(&s, g[0], 10), 0);
   CHECK_RC(lg_sema_acquire(&s, g[1], 3), LG_PARKED);
   CHECK_RC(lg_sema_acquire(&s, g[2], 6), LG_PARKED);
@@ -276,10 +280,10 @@ TEST(sync_sema_wakes_weighted_waiters_in_fifo_order) {
 TEST(sync_sema_big_request_at_the_head_is_not_overtaken) {
   lg_p_t p;
   lg_g_t *g[3];
-  lg_sema_t s = {0};
+  lg_sema_t s;
   P_OPEN(&p);
   SPAWN(&p, g, 3);
-  s.avail = s.size = 10;
+  lg_sema_init(&s, 10);
   CHECK_RC(lg_sema_acquire(&s, g[0], 8), 0);
   CHECK_RC(lg_sema_acquire(&s, g[1], 5), LG_PARKED);
   /* 2 are free, yet a small request queues behind the big one. */
@@ -302,11 +306,49 @@ TEST(sync_sema_big_request_at_the_head_is_not_overtaken) {
   P_CLOSE(&p);
 }
 
+TEST(sync_sema_waiter_giving_up_lets_smaller_requests_behind_it_in) {
+  lg_p_t p;
+  lg_g_t *g[3];
+  lg_sema_t s;
+  P_OPEN(&p);
+  SPAWN(&p, g, 3);
+  lg_sema_init(&s, 10);
+  CHECK_RC(lg_sema_acquire(&s, g[0], 8), 0);
+  CHECK_RC(lg_sema_acquire(&s, g[1], 5), LG_PARKED);
+  CHECK_RC(lg_sema_acquire(&s, g[2], 1), LG_PARKED);
+  lg_g_unwait(&p, g[1]);  /* the big request is abandoned */
+  CHECK_WOKEN(g[2]);      /* 2 were free: the 1 fits now */
+  CHECK_EQ(s.avail, 1);
+  CHECK_PTR(lg_p_next(&p), g[2]);
+  FREE(&p, g, 3);
+  P_CLOSE(&p);
+}
+
+TEST(sync_rwmutex_writer_giving_up_lets_readers_behind_it_share) {
+  lg_p_t p;
+  lg_g_t *g[3];
+  lg_rwmutex_t m;
+  P_OPEN(&p);
+  SPAWN(&p, g, 3);
+  lg_rwmutex_init(&m);
+  CHECK_RC(lg_rwmutex_rlock(&m, g[0]), 0);
+  CHECK_RC(lg_rwmutex_lock(&m, g[1]), LG_PARKED);
+  CHECK_RC(lg_rwmutex_rlock(&m, g[2]), LG_PARKED);  /* behind the writer */
+  lg_g_unwait(&p, g[1]);
+  CHECK_WOKEN(g[2]);
+  CHECK_EQ(m.readers, 2);
+  CHECK_PTR(lg_p_next(&p), g[2]);
+  CHECK_RC(lg_rwmutex_runlock(&m), 0);
+  CHECK_RC(lg_rwmutex_runlock(&m), 0);
+  FREE(&p, g, 3);
+  P_CLOSE(&p);
+}
+
 TEST(sync_sema_release_of_more_than_held_is_einval) {
   lg_p_t p;
-  lg_sema_t s = {0};
+  lg_sema_t s;
   P_OPEN(&p);
-  s.avail = s.size = 10;
+  lg_sema_init(&s, 10);
   CHECK_RC(lg_sema_release(&s, 1), LG_EINVAL);
   CHECK_EQ(s.avail, 10);
   CHECK_RC(lg_sema_tryacquire(&s, 3), 0);
