@@ -17,6 +17,16 @@ describe("lugo.chan", function()
       assert.equal(10, lugo.chan(10, {}):cap())
     end)
 
+    it("counts in integers where Lua has them", function()
+      if not math.type then return end  -- LuaJIT: numbers only
+      local ch = lugo.chan(3)
+      ch:send(1)
+      assert.equal("integer", math.type(#ch))
+      assert.equal("integer", math.type(ch:cap()))
+      assert.equal("integer", math.type(lugo.stats().goroutines))
+      ch:recv()
+    end)
+
     it("takes a huge capacity", function()
       local ch = lugo.chan(1e6)
       assert.equal(1e6, ch:cap())

@@ -162,13 +162,13 @@ static int ch_close(lua_State *L) {
 
 /* ch:cap() -> n   [-0, +1, -] */
 static int ch_cap(lua_State *L) {
-  lua_pushnumber(L, (lua_Number)lg_chan_cap(lgb_checkchan(L, 1)));
+  lgb_pushcount(L, lg_chan_cap(lgb_checkchan(L, 1)));
   return 1;
 }
 
 /* #ch -> buffered count   [-0, +1, -] */
 static int ch_len(lua_State *L) {
-  lua_pushnumber(L, (lua_Number)lg_chan_len(lgb_checkchan(L, 1)));
+  lgb_pushcount(L, lg_chan_len(lgb_checkchan(L, 1)));
   return 1;
 }
 

@@ -51,4 +51,13 @@ static inline int lgb_resetthread(lua_State *co, lua_State *from) {
 #define LUA_OK 0
 #endif
 
+/* A count: an integer on 5.4. */
+static inline void lgb_pushcount(lua_State *L, size_t n) {
+#if LGB_HAS_INTEGERS
+  lua_pushinteger(L, (lua_Integer)n);
+#else
+  lua_pushnumber(L, (lua_Number)n);
+#endif
+}
+
 #endif

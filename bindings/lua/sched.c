@@ -411,11 +411,7 @@ static int l_onerror(lua_State *L) {
 /* -------------------------------------------------------- introspection */
 
 static void setint(lua_State *L, const char *k, double v) {
-#if LGB_HAS_INTEGERS
-  lua_pushinteger(L, (lua_Integer)v);
-#else
-  lua_pushnumber(L, v);
-#endif
+  lgb_pushcount(L, (size_t)v);
   lua_setfield(L, -2, k);
 }
 

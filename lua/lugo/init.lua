@@ -2,10 +2,10 @@
 -- this table is the public face, plus the few objects that read better in
 -- Lua than in C.
 local core = require "lugo.core"
+local pool = require "lugo.pool"
 
 local error, getmetatable, pcall, select, setmetatable, type =
   error, getmetatable, pcall, select, setmetatable, type
-local unpack = table.unpack or unpack
 local co_resume, co_yield, co_status, co_create =
   coroutine.resume, coroutine.yield, coroutine.status, coroutine.create
 
@@ -115,7 +115,8 @@ end
 local cond_methods = {}
 local cond_mt = { __name = "lugo.cond", __index = cond_methods }
 
---- Unlock the mutex, wait for signal or broadcast, lock it again.
+--- Unlock the mutex (`L`, as Go's Cond.L), wait for signal or broadcast,
+-- lock it again.
 function cond_methods:wait()
   self.q:wait(self.L)
   self.L:lock()
@@ -133,9 +134,7 @@ function lugo.cond(mutex)
   return setmetatable({ L = mutex, q = core.condqueue() }, cond_mt)
 end
 
-function lugo.pool(opts)
-  return require("lugo.pool").new(opts)
-end
+lugo.pool = pool.new
 
 ------------------------------------------------------- user coroutines
 -- A park inside the user's own coroutine (an iterator made with
@@ -144,21 +143,21 @@ end
 -- coroutine sees its call return and the user sees only their own
 -- yields. Installed into the global coroutine table, as OpenResty does.
 
-local function pack(...)
-  return { n = select("#", ...), ... }
-end
-
 local threads = core.threads
+
+local function pass(co, ok, first, ...)
+  if ok and first == PARK and select("#", ...) == 0
+      and co_status(co) == "suspended" then
+    return pass(co, co_resume(co, co_yield(PARK)))
+  end
+  return ok, first, ...
+end
 
 local function resume(co, ...)
   if threads[co] then
     return false, "cannot resume a goroutine's coroutine: the scheduler runs it"
   end
-  local r = pack(co_resume(co, ...))
-  while r[1] and r[2] == PARK and r.n == 2 and co_status(co) == "suspended" do
-    r = pack(co_resume(co, co_yield(PARK)))
-  end
-  return unpack(r, 1, r.n)
+  return pass(co, co_resume(co, ...))
 end
 
 local function wrapped(ok, ...)
