@@ -117,7 +117,8 @@ static int raise_pending(lua_State *L, lgb_t *b) {
 static void gdied(lua_State *L, lgb_t *b, lg_g_t *g, lua_State *co) {
   lg_p_t *p = &b->p;
   push_gerror(L, co, g);  /* err, traceback */
-  lgb_unref(L, b, g->hostref);  /* a dead coroutine: let it go */
+  if (lgb_resetthread(co, L)) co_put(L, b, co, g->hostref);
+  else lgb_unref(L, b, g->hostref);  /* a dead coroutine: let it go */
   if (g->joiner != NULL && b->onerror == 0) {
     lg_g_t *j = g->joiner;
     j->val.type = LG_VREF;
