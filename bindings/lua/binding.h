@@ -59,6 +59,9 @@ void lgb_pushref(lua_State *L, uint32_t slot);
  * and giving one back after clearing it. No lua_State, no raising. */
 uint32_t lgb_ffi_ref(lgb_t *b);
 void lgb_ffi_unref(lgb_t *b, uint32_t slot);
+/* The running goroutine, for FFI calls that may queue it; the caller
+ * then parks it with core.park(). */
+lg_g_t *lgb_ffi_curg(lgb_t *b);
 
 /* Lua value <-> core value. lgb_tovalue anchors tables, strings and the
  * rest in a slot; lgb_pushvalue pushes and releases it. */

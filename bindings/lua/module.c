@@ -71,6 +71,10 @@ void lgb_ffi_unref(lgb_t *b, uint32_t slot) {
   b->freeslots[b->nfree++] = slot;
 }
 
+lg_g_t *lgb_ffi_curg(lgb_t *b) {
+  return b->p.curg;
+}
+
 void lgb_tovalue(lua_State *L, lgb_t *b, int idx, lg_value_t *v) {
   switch (lua_type(L, idx)) {
   case LUA_TNIL:

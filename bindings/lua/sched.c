@@ -394,6 +394,15 @@ static int l_sleep(lua_State *L) {
   return lgb_park(L, b, g, NULL, 0);
 }
 
+/* core.park() -> wake-up results   [-0, +?, e]
+ * Park the running goroutine, which an FFI call has queued already (see
+ * lua/lugo/ffi.lua). An error the wake-up carries comes back as core.ERR,
+ * msg, withpos for the caller to raise. */
+static int l_park(lua_State *L) {
+  lgb_t *b = lgb_get(L);
+  return lgb_park(L, b, b->p.curg, NULL, 0);
+}
+
 /* lugo.now() -> seconds   [-0, +1, -] */
 static int l_now(lua_State *L) {
   lua_pushnumber(L, (lua_Number)lg_now() / 1e9);
@@ -514,7 +523,7 @@ void lgb_open_sched(lua_State *L) {
   static const luaL_Reg f[] = {
     {"go", l_go}, {"run", l_run}, {"yield", l_yield}, {"sleep", l_sleep},
     {"now", l_now}, {"onerror", l_onerror}, {"stats", l_stats},
-    {"dump", l_dump}, {NULL, NULL}
+    {"dump", l_dump}, {"park", l_park}, {NULL, NULL}
   };
   lgb_setfuncs(L, f);
 }

@@ -1,9 +1,9 @@
 --- LuaJIT fast paths. A call through the classic C API is never compiled
 -- by LuaJIT and costs more than the channel operation itself, so on LuaJIT
--- ch:send, ch:recv, ch:trysend and ch:tryrecv first try the core's
--- non-blocking operation through the FFI, which traces compile to a plain
--- call. Only when the goroutine must park (or an error must be raised) do
--- they fall back to the C API functions, which retry and then park.
+-- ch:send, ch:recv, ch:trysend, ch:tryrecv and select call the core's
+-- operations through the FFI, which traces compile to a plain call. When
+-- the core has queued the goroutine, core.park() (a C API call) parks it;
+-- errors and odd input fall back to the C API functions, which raise.
 --
 -- Values cross as the core's lg_value_t: numbers and booleans inline,
 -- anything else as a slot number of the processor's slot table (the same
@@ -19,6 +19,9 @@ typedef struct lugo_value {
 typedef struct lugo_chanud { const void *magic; void *c; void *b; } lugo_chanud;
 typedef struct lugo_scase { void *c; int dir; lugo_value val; } lugo_scase;
 int lg_chan_trysend(void *c, lugo_value *v);
+int lg_chan_send(void *c, void *g, lugo_value *v);
+int lg_chan_recv(void *c, void *g, lugo_value *v);
+void *lgb_ffi_curg(void *b);
 int lg_select(void *p, void *g, lugo_scase *cases, int n, int block,
               int *chosen, lugo_value *v, int *ok);
 int lg_chan_tryrecv(void *c, lugo_value *v);
@@ -37,7 +40,8 @@ local ok, C = pcall(ffi.load, path)
 if not ok then return false end
 
 local VNIL, VBOOL, VINT, VNUM, VREF = 0, 1, 2, 3, 4
-local OK, EAGAIN, ECLOSED = 0, -1, -2
+local OK, EAGAIN, ECLOSED, PARKED = 0, -1, -2, 1
+local park = core.park
 local chanud_p = ffi.typeof("lugo_chanud *")
 local slots = core.slots
 local chan_mt = getmetatable(core.chan())
@@ -87,17 +91,20 @@ local function decode(b)
 end
 
 --- Wrap the C API methods of `m` (the channel methods) and `lugo`'s select
--- with fast paths.
-return function(m, lugo)
+-- with fast paths; `check` raises the error a wake-up carries.
+return function(m, lugo, check)
   local csend, crecv, ctrysend, ctryrecv = m.send, m.recv, m.trysend, m.tryrecv
 
   function m.send(ch, v)
     if getmetatable(ch) == chan_mt then
       local u = cast(chanud_p, ch)
-      local s = encode(u.b, v)
+      local b = u.b
+      local s = encode(b, v)
       if s then
-        if C.lg_chan_trysend(u.c, sv) == OK then return end
-        if s > 0 then unslot(u.b, s) end
+        local rc = C.lg_chan_send(u.c, C.lgb_ffi_curg(b), sv)
+        if rc == OK then return end
+        if rc == PARKED then return check(park()) end
+        if s > 0 then unslot(b, s) end
       end
     end
     return csend(ch, v)
@@ -106,9 +113,11 @@ return function(m, lugo)
   function m.recv(ch)
     if getmetatable(ch) == chan_mt then
       local u = cast(chanud_p, ch)
-      local rc = C.lg_chan_tryrecv(u.c, rv)
-      if rc == OK then return decode(u.b), true end
+      local b = u.b
+      local rc = C.lg_chan_recv(u.c, C.lgb_ffi_curg(b), rv)
+      if rc == OK then return decode(b), true end
       if rc == ECLOSED then return nil, false end
+      if rc == PARKED then return park() end
     end
     return crecv(ch)
   end
@@ -186,13 +195,16 @@ return function(m, lugo)
     if b == nil then return cselect(cases) end  -- no channel at all
     -- lg_select owns the send values from here: what it does not send it
     -- gives back to the slot free list.
-    local rc = C.lg_select(b, nil, scases, n, 0, chosen, rv, okp)
+    local block = not cases.default
+    local rc = C.lg_select(b, C.lgb_ffi_curg(b), scases, n, block and 1 or 0,
+                           chosen, rv, okp)
     if rc == OK then
       local i = chosen[0]
       if scases[i].dir == 2 then return i + 1 end
       return i + 1, decode(b), okp[0] ~= 0
     end
-    if rc == EAGAIN and cases.default then return nil end
-    return cselect(cases)  -- block, or raise what needs raising
+    if rc == PARKED then return check(park()) end
+    if rc == EAGAIN then return nil end
+    return cselect(cases)  -- raise what needs raising
   end
 end

@@ -37,7 +37,7 @@ if not core.HAS_YIELDK then
   function lugo.run(...) return check(run(...)) end
 
   local fast = jit and require "lugo.ffi"
-  if fast then fast(chan_methods, lugo) end
+  if fast then fast(chan_methods, lugo, check) end
 end
 
 local recv = chan_methods.recv
