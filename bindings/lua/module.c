@@ -196,20 +196,20 @@ int luaopen_lugo_core(lua_State *L) {
    * table can be dropped from package.loaded. */
   lua_pushvalue(L, 1);
   lua_setfield(L, LUA_REGISTRYINDEX, "lugo.p");
-  /* goroutines' coroutines, weakly */
+#if !LGB_HAS_INTEGERS
+  /* goroutines' coroutines, weakly (see lgb_markthread) */
   lua_newtable(L);
   lua_newtable(L);
   lua_pushliteral(L, "k");
   lua_setfield(L, -2, "__mode");
   lua_setmetatable(L, -2);
   lua_setfield(L, LUA_REGISTRYINDEX, "lugo.threads");
+#endif
   lua_newtable(L);                    /* 4: the module */
   lua_pushlightuserdata(L, (void *)&lgb_parkkey);
   lua_setfield(L, 4, "PARK");
   lua_pushlightuserdata(L, (void *)&lgb_errkey);
   lua_setfield(L, 4, "ERR");
-  lua_getfield(L, LUA_REGISTRYINDEX, "lugo.threads");
-  lua_setfield(L, 4, "threads");
   lua_pushvalue(L, 2);
   lua_setfield(L, 4, "slots");
   lua_pushboolean(L, LGB_HAS_YIELDK);

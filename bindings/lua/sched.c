@@ -22,13 +22,8 @@ static lua_State *co_get(lua_State *L, lgb_t *b, uint32_t *slot) {
   }
   co = lua_newthread(L);
   *slot = lgb_ref(L, b, -1);
-  /* Remember it as a goroutine's, so the coroutine library can refuse
-   * to resume it behind the scheduler's back (see init.lua). */
-  lua_getfield(L, LUA_REGISTRYINDEX, "lugo.threads");
-  lua_pushvalue(L, -2);
-  lua_pushboolean(L, 1);
-  lua_rawset(L, -3);
-  lua_pop(L, 2);
+  lgb_markthread(L);
+  lua_pop(L, 1);
   return co;
 }
 
@@ -403,6 +398,12 @@ static int l_park(lua_State *L) {
   return lgb_park(L, b, b->p.curg, NULL, 0);
 }
 
+/* core.isgoroutine(co) -> boolean   [-0, +1, -] */
+static int l_isgoroutine(lua_State *L) {
+  lua_pushboolean(L, lgb_isgthread(L, 1));
+  return 1;
+}
+
 /* lugo.now() -> seconds   [-0, +1, -] */
 static int l_now(lua_State *L) {
   lua_pushnumber(L, (lua_Number)lg_now() / 1e9);
@@ -523,7 +524,8 @@ void lgb_open_sched(lua_State *L) {
   static const luaL_Reg f[] = {
     {"go", l_go}, {"run", l_run}, {"yield", l_yield}, {"sleep", l_sleep},
     {"now", l_now}, {"onerror", l_onerror}, {"stats", l_stats},
-    {"dump", l_dump}, {"park", l_park}, {NULL, NULL}
+    {"dump", l_dump}, {"park", l_park},
+    {"isgoroutine", l_isgoroutine}, {NULL, NULL}
   };
   lgb_setfuncs(L, f);
 }

@@ -143,7 +143,7 @@ lugo.pool = pool.new
 -- coroutine sees its call return and the user sees only their own
 -- yields. Installed into the global coroutine table, as OpenResty does.
 
-local threads = core.threads
+local isgoroutine = core.isgoroutine
 
 local function pass(co, ok, first, ...)
   if ok and first == PARK and select("#", ...) == 0
@@ -154,7 +154,7 @@ local function pass(co, ok, first, ...)
 end
 
 local function resume(co, ...)
-  if threads[co] then
+  if isgoroutine(co) then
     return false, "cannot resume a goroutine's coroutine: the scheduler runs it"
   end
   return pass(co, co_resume(co, ...))
@@ -177,7 +177,7 @@ coroutine.resume, coroutine.wrap = resume, wrap
 if coroutine.close then
   local co_close = coroutine.close
   function coroutine.close(co)
-    if threads[co] then
+    if isgoroutine(co) then
       error("cannot close a goroutine's coroutine: the scheduler runs it", 2)
     end
     return co_close(co)
