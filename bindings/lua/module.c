@@ -178,6 +178,9 @@ static int p_gc(lua_State *L) {
 int luaopen_lugo_core(lua_State *L) {
   lgb_t *b;
   int rc;
+  /* One processor per Lua state, however often the module is loaded. */
+  lua_getfield(L, LUA_REGISTRYINDEX, "lugo.core");
+  if (lua_istable(L, -1)) return 1;
   lua_settop(L, 0);
   b = lua_newuserdata(L, sizeof *b);  /* 1: the processor */
   memset(b, 0, sizeof *b);
@@ -219,5 +222,7 @@ int luaopen_lugo_core(lua_State *L) {
   lgb_open_select(L);
   lgb_open_timer(L);
   lgb_open_sync(L);
+  lua_pushvalue(L, 4);
+  lua_setfield(L, LUA_REGISTRYINDEX, "lugo.core");
   return 1;
 }
