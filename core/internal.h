@@ -17,6 +17,14 @@ void lg__wake(lg_p_t *p, lg_sudog_t *s, int next);
 /* Release a value nobody will take. */
 void lg__vfree(lg_p_t *p, lg_value_t *v);
 
+/* Queue `g` on `q` for I/O (sudog n = `n`) with a timeout in ns (< 0:
+ * none): LG_PARKED or LG_ENOMEM. The waker calls lg__wake_io, which
+ * wakes the first waiter of `q` with g->rc = rc; a timeout wakes it with
+ * LG_ETIMEDOUT. */
+int lg__wait_io(lg_p_t *p, lg_g_t *g, lg_waitq_t *q, int64_t timeout,
+                int64_t n);
+void lg__wake_io(lg_p_t *p, lg_waitq_t *q, int rc);
+
 /* Select's view of a channel. */
 lg_sudog_t *lg__chan_enqueue(lg_chan_t *c, lg_g_t *g, int dir, int idx);
 int lg__chan_ready(const lg_chan_t *c, int dir);

@@ -276,6 +276,60 @@ typedef struct lg_scase_s {
 int lg_select(lg_p_t *p, lg_g_t *g, lg_scase_t *cases, int n, int block,
               int *chosen, lg_value_t *v, int *ok);
 
+/* ------------------------------------------------------------------- tcp
+ * A TCP stream or listener on the P's loop. The host owns one reference,
+ * dropped with lg_tcp_release (which closes it). Calls that may wait take
+ * the goroutine and return LG_PARKED after queueing it; once woken it
+ * calls again. Errors are LG_* codes or libuv's (negative errno). */
+typedef struct lg_tcp_s lg_tcp_t;
+
+/* Receive patterns: a line (LF or CRLF, stripped), n bytes, whatever is
+ * there (at least one byte), or everything until the peer closes. */
+enum { LG_TCP_LINE = 1, LG_TCP_BYTES, LG_TCP_SOME, LG_TCP_ALL };
+
+/* A new socket; `family` AF_INET/AF_INET6 makes it now (needed to set
+ * options before bind), AF_UNSPEC when it is first used. */
+int lg_tcp_new(lg_p_t *p, int family, lg_tcp_t **out);
+void lg_tcp_release(lg_tcp_t *t);
+/* Close now: waiters wake with LG_ECLOSED. Safe twice. */
+void lg_tcp_close(lg_tcp_t *t);
+/* Timeout of each later wait, ns; < 0: none. Expiry: LG_ETIMEDOUT. */
+void lg_tcp_settimeout(lg_tcp_t *t, int64_t ns);
+int lg_tcp_listen(lg_tcp_t *t, const struct sockaddr *addr, int backlog,
+                  int reuseport);
+/* 0 with *out (a new stream the caller owns), LG_PARKED, or an error. */
+int lg_tcp_accept(lg_tcp_t *ln, lg_g_t *g, lg_tcp_t **out);
+/* Starts connecting and returns LG_PARKED; once woken, g->rc says how
+ * it went (lg_tcp_error too). */
+int lg_tcp_connect(lg_tcp_t *t, lg_g_t *g, const struct sockaddr *addr);
+int lg_tcp_error(const lg_tcp_t *t);
+/* 0: the `len` bytes at `data` are what the receive returns and `skip`
+ * more (a line end) follow them; consume len + skip with
+ * lg_tcp_consume. An error (LG_ECLOSED at EOF) points data and len at
+ * the partial data left. */
+int lg_tcp_read(lg_tcp_t *t, lg_g_t *g, int mode, size_t n,
+                const char **data, size_t *len, size_t *skip);
+void lg_tcp_consume(lg_tcp_t *t, size_t n);
+/* Send all of data (copied if it cannot go at once): 0 or LG_PARKED
+ * (g->rc says how the write went), or an error. */
+int lg_tcp_write(lg_tcp_t *t, lg_g_t *g, const char *data, size_t len);
+/* Half-close: no more sends, after those queued. */
+int lg_tcp_shutdown(lg_tcp_t *t);
+/* The local (peer = 0) or remote address as text and a port. */
+int lg_tcp_addr(lg_tcp_t *t, int peer, char *host, size_t hostlen,
+                int *port);
+
+/* ------------------------------------------------------------------- dns
+ * getaddrinfo on libuv's thread pool. lg_dns_resolve returns LG_PARKED
+ * with *out set; once woken, lg_dns_result gives the answer (0 and the
+ * list, or an error) and lg_dns_free drops it. If the goroutine stops
+ * waiting (lg_g_unwait), the request frees itself when done. */
+typedef struct lg_dns_s lg_dns_t;
+
+int lg_dns_resolve(lg_p_t *p, lg_g_t *g, const char *name, lg_dns_t **out);
+int lg_dns_result(lg_dns_t *d, const struct addrinfo **list);
+void lg_dns_free(lg_dns_t *d);
+
 /* ------------------------------------------------------------------ sync
  * All of these are FIFO: the longest waiter goes first, and an unlock
  * hands the lock straight to it (no barging, no starvation). Calls that

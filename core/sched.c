@@ -181,8 +181,9 @@ int lg_p_poll(lg_p_t *p, int block) {
    * (one parked in a driver loop): that counts as something happening. */
   if (lg_p_runtimers(p, now) > 0 || !block || lg_p_runnable(p) > 0)
     return uv_run(&p->loop, UV_RUN_NOWAIT), 0;
-  if (p->ntimers == 0 && p->nwaitingio == 0 && !uv_loop_alive(&p->loop))
-    return LG_EDEADLK;
+  /* Open sockets keep the loop alive, but only a goroutine waiting on one
+   * (or an event source feeding a channel) can be woken by it. */
+  if (p->ntimers == 0 && p->nwaitingio == 0) return LG_EDEADLK;
   if (p->ntimers > 0) {
     /* One libuv timer for the whole heap, armed only when we are about
      * to block. Round up: libuv counts whole milliseconds, and a timer
@@ -264,10 +265,53 @@ void lg__wake(lg_p_t *p, lg_sudog_t *s, int next) {
 }
 
 void lg_g_unwait(lg_p_t *p, lg_g_t *g) {
+  if (g->status == LG_GWAITING && g->reason == LG_WIO) p->nwaitingio--;
   unwait(p, g);
   lg_timer_stop(&g->sleep);
   g->status = LG_GRUNNING;
   g->reason = LG_WNONE;
+}
+
+/* ------------------------------------------------------------- I/O waits
+ * A goroutine waiting for I/O sits on the object's wait queue like any
+ * other waiter, so lg_g_unwait can take it off; its timeout is its own
+ * sleep timer. */
+
+static void io_timeout(lg_timer_t *t, int64_t now) {
+  lg_g_t *g = t->arg;
+  (void)now;
+  g->rc = LG_ETIMEDOUT;
+  g->p->nwaitingio--;
+  lg__wake(g->p, g->waiting, 0);
+}
+
+int lg__wait_io(lg_p_t *p, lg_g_t *g, lg_waitq_t *q, int64_t timeout,
+                int64_t n) {
+  lg_sudog_t *s = lg__enqueue(p, g, q);
+  if (s == NULL) return LG_ENOMEM;
+  s->n = n;
+  if (timeout >= 0) {
+    g->sleep.fn = io_timeout;
+    g->sleep.arg = g;
+    g->sleep.c = NULL;
+    g->sleep.period = 0;
+    if (lg_timer_start(&g->sleep, lg_now() + timeout) != 0) {
+      lg_g_unwait(p, g);
+      return LG_ENOMEM;
+    }
+  }
+  lg_park(p, g, LG_WIO);
+  p->nwaitingio++;
+  return LG_PARKED;
+}
+
+void lg__wake_io(lg_p_t *p, lg_waitq_t *q, int rc) {
+  lg_sudog_t *s = lg__dequeue(q);
+  lg_g_t *g = s->g;
+  g->rc = rc;
+  p->nwaitingio--;
+  lg_timer_stop(&g->sleep);
+  lg__wake(p, s, 0);
 }
 
 void lg__vfree(lg_p_t *p, lg_value_t *v) {

@@ -35,6 +35,7 @@ build = {
       ["lugo.pool"] = "lua/lugo/pool.lua",
       ["lugo.cli"] = "lua/lugo/cli.lua",
       ["lugo.ffi"] = "lua/lugo/ffi.lua",
+      ["lugo.net"] = "lua/lugo/net.lua",
     },
     lib = { ["lugo.core"] = "build/rock/lugo/core.so" },
     bin = { lugo = "bin/lugo" },

@@ -120,6 +120,12 @@ void lgb_pusherr(lua_State *L, const char *msg, int withpos);
 #define LGB_WRAPPED_LEVEL (LGB_HAS_YIELDK ? 1 : 2)
 int lgb_wrappederror(lua_State *L, const char *msg);
 
+/* LuaSocket's short error strings for a result code: "timeout",
+ * "closed", "refused", "reset", ... */
+const char *lgb_ioerror(int rc);
+/* Push nil, lgb_ioerror(rc) and return 2. */
+int lgb_pushioerror(lua_State *L, int rc);
+
 /* Check that arg `i` is a channel / the channel at `i`, or NULL. */
 lg_chan_t *lgb_checkchan(lua_State *L, int i);
 lg_chan_t *lgb_tochan(lua_State *L, int i);
@@ -134,6 +140,8 @@ void lgb_open_chan(lua_State *L);
 void lgb_open_select(lua_State *L);
 void lgb_open_timer(lua_State *L);
 void lgb_open_sync(lua_State *L);
+void lgb_open_tcp(lua_State *L);
+void lgb_open_dns(lua_State *L);
 
 /* luaL_setfuncs with the module's upvalues, which sit just below the
  * target table. */

@@ -206,6 +206,13 @@ static int push_wake(lua_State *L, lgb_t *b, lg_g_t *g) {
     co_put(L, b, co, slot);
     return n;
   }
+  case LG_WIO:
+    /* I/O calls try again once woken (see lua/lugo/net.lua): PARK, and
+     * the error that woke them, if any. */
+    lua_pushlightuserdata(L, (void *)&lgb_parkkey);
+    if (g->rc == 0) return 1;
+    lua_pushstring(L, lgb_ioerror(g->rc));
+    return 2;
   default:
     return 0;
   }

@@ -3,6 +3,7 @@
 -- Lua than in C.
 local core = require "lugo.core"
 local pool = require "lugo.pool"
+local net = require "lugo.net"
 
 local error, getmetatable, pcall, select, setmetatable, type =
   error, getmetatable, pcall, select, setmetatable, type
@@ -17,6 +18,7 @@ local lugo = {
   select = core.select, after = core.after,
   waitgroup = core.waitgroup, mutex = core.mutex, rwmutex = core.rwmutex,
   semaphore = core.semaphore, stats = core.stats, dump = core.dump,
+  tcp = net.tcp, dns = net.dns,
 }
 
 local chan_methods = core.chan_methods
