@@ -16,16 +16,17 @@
 #include <stdint.h>
 #include <uv.h>
 
-/* Result codes: 0, one of these negatives, or LG_PARKED. */
+/* Result codes: 0, one of these negatives, LG_PARKED, or for I/O one of
+ * libuv's codes (negative errno, so lugo's own stay below -10000). */
 enum {
   LG_OK = 0,
-  LG_EAGAIN = -1,   /* would block */
-  LG_ECLOSED = -2,  /* channel closed */
-  LG_ETIMEDOUT = -3,
-  LG_ENOMEM = -4,
-  LG_EINVAL = -5,
-  LG_EDEADLK = -6,  /* nothing can ever wake the caller */
-  LG_PARKED = 1     /* the goroutine was queued as a waiter: park it */
+  LG_EAGAIN = -10001,   /* would block */
+  LG_ECLOSED = -10002,  /* closed */
+  LG_ETIMEDOUT = -10003,
+  LG_ENOMEM = -10004,
+  LG_EINVAL = -10005,
+  LG_EDEADLK = -10006,  /* nothing can ever wake the caller */
+  LG_PARKED = 1         /* the goroutine was queued as a waiter: park it */
 };
 
 /* "closed", "timeout", ... for a result code. */
@@ -167,7 +168,9 @@ struct lg_p_s {
   lg_timer_t **timers;    /* the heap */
   size_t ntimers, timerscap;
   size_t nchans;
-  size_t nwaitingio;      /* pending I/O that could wake a goroutine */
+  size_t nwaitingio;      /* goroutines waiting on I/O */
+  size_t nsources;        /* event sources feeding channels (signals,
+                             file watches): they too can wake a waiter */
   uint64_t rng;
   lg_pstats_t stats;
   /* host hooks */
@@ -329,6 +332,19 @@ typedef struct lg_dns_s lg_dns_t;
 int lg_dns_resolve(lg_p_t *p, lg_g_t *g, const char *name, lg_dns_t **out);
 int lg_dns_result(lg_dns_t *d, const struct addrinfo **list);
 void lg_dns_free(lg_dns_t *d);
+
+/* -------------------------------------------------------------------- fs
+ * Read or write a whole file on libuv's thread pool. lg_file_start
+ * returns LG_PARKED with *out set; once woken, lg_file_result gives the
+ * status (0 or -errno) and, for a read, the contents; lg_file_free drops
+ * it. As with DNS, a goroutine that stops waiting leaves the request to
+ * free itself. */
+typedef struct lg_file_s lg_file_t;
+
+int lg_file_start(lg_p_t *p, lg_g_t *g, const char *path, const char *data,
+                  size_t len, int writing, lg_file_t **out);
+int lg_file_result(lg_file_t *f, const char **data, size_t *len);
+void lg_file_free(lg_file_t *f);
 
 /* ------------------------------------------------------------------ sync
  * All of these are FIFO: the longest waiter goes first, and an unlock

@@ -38,6 +38,8 @@ typedef struct lgb_s {
   uint32_t *errors;        /* slots of goroutine errors nobody took yet */
   size_t nerrors, errorscap;
   int closed;
+  lua_State *L;            /* the thread driving the loop, for libuv
+                              callbacks that make Lua values */
 } lgb_t;
 
 /* Keys for light userdata that only this module makes. */
@@ -141,6 +143,9 @@ void lgb_open_select(lua_State *L);
 void lgb_open_timer(lua_State *L);
 void lgb_open_sync(lua_State *L);
 void lgb_open_tcp(lua_State *L);
+void lgb_open_events(lua_State *L);
+void lgb_open_fs(lua_State *L);
+void lgb_open_udp(lua_State *L);
 void lgb_open_dns(lua_State *L);
 
 /* luaL_setfuncs with the module's upvalues, which sit just below the

@@ -223,6 +223,9 @@ int luaopen_lugo_core(lua_State *L) {
   lgb_open_timer(L);
   lgb_open_sync(L);
   lgb_open_tcp(L);
+  lgb_open_events(L);
+  lgb_open_fs(L);
+  lgb_open_udp(L);
   lgb_open_dns(L);
   lua_pushvalue(L, 4);
   lua_setfield(L, LUA_REGISTRYINDEX, "lugo.core");

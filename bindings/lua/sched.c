@@ -265,6 +265,7 @@ static int drive(lua_State *L, lgb_t *b, lg_g_t *waitg) {
   int ismain = p->curg == &p->maing;
   for (;;) {
     lg_g_t *g;
+    b->L = L;  /* for callbacks of lg_p_poll; run_g may have changed it */
     if (ismain && b->nerrors > 0) return LG_EINVAL;
     if (waitg != NULL && waitg->status == LG_GRUNNABLE) return 0;
     if ((g = lg_p_next(p)) != NULL) {
@@ -375,6 +376,7 @@ static int l_yield(lua_State *L) {
     return lua_yield(L, 1);
   }
   /* On the main thread: everything runnable now runs once. */
+  b->L = L;
   lg_p_poll(p, 0);
   for (n = lg_p_runnable(p); n > 0; n--) {
     lg_g_t *next = lg_p_next(p);

@@ -40,7 +40,7 @@ local ok, C = pcall(ffi.load, path)
 if not ok then return false end
 
 local VNIL, VBOOL, VINT, VNUM, VREF = 0, 1, 2, 3, 4
-local OK, EAGAIN, ECLOSED, PARKED = 0, -1, -2, 1
+local OK, EAGAIN, ECLOSED, PARKED = 0, -10001, -10002, 1  -- core/lugo.h
 local park = core.park
 local chanud_p = ffi.typeof("lugo_chanud *")
 local slots = core.slots

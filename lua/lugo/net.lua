@@ -1,5 +1,5 @@
---- lugo.tcp and lugo.dns: LuaSocket-style calls that park only their
--- goroutine. The C functions (bindings/lua/tcp.c, dns.c) answer at once
+--- lugo.tcp, lugo.dns, lugo.fs and lugo.signal: LuaSocket-style calls
+-- that park only their goroutine. The C functions (bindings/lua/tcp.c, dns.c) answer at once
 -- or park and return core.PARK, with the error that woke them if any;
 -- these wrappers call again until there is an answer.
 local core = require "lugo.core"
@@ -99,4 +99,27 @@ function listener_methods:accept()
   return c, err
 end
 
-return { tcp = tcp, dns = dns }
+local fs = { watch = core.fs_watch }
+
+--- The contents of the file at path, or nil, err.
+function fs.readfile(path)
+  local req, err = core.fs_start(path)
+  if not req then return nil, err end
+  local _, werr = park()
+  if werr then return nil, werr end
+  return core.fs_result(req)
+end
+
+--- Replace the file at path with data: true, or nil, err.
+function fs.writefile(path, data)
+  if type(data) ~= "string" then
+    error("bad argument #2 to 'writefile' (string expected, got " .. type(data) .. ")", 2)
+  end
+  local req, err = core.fs_start(path, data)
+  if not req then return nil, err end
+  local _, werr = park()
+  if werr then return nil, werr end
+  return core.fs_result(req, true)
+end
+
+return { tcp = tcp, dns = dns, fs = fs, signal = core.signal }
