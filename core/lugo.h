@@ -322,6 +322,24 @@ int lg_tcp_shutdown(lg_tcp_t *t);
 int lg_tcp_addr(lg_tcp_t *t, int peer, char *host, size_t hostlen,
                 int *port);
 
+/* ------------------------------------------------------------------- udp
+ * As lg_tcp_t, for datagrams. lg_udp_recv gives the oldest queued one
+ * (data, len and sender stay valid until lg_udp_consume); a send that
+ * cannot go at once is copied and parks its goroutine. */
+typedef struct lg_udp_s lg_udp_t;
+
+int lg_udp_new(lg_p_t *p, int family, lg_udp_t **out);
+void lg_udp_release(lg_udp_t *u);
+void lg_udp_close(lg_udp_t *u);
+void lg_udp_settimeout(lg_udp_t *u, int64_t ns);
+int lg_udp_bind(lg_udp_t *u, const struct sockaddr *addr);
+int lg_udp_recv(lg_udp_t *u, lg_g_t *g, const char **data, size_t *len,
+                struct sockaddr_storage *from);
+void lg_udp_consume(lg_udp_t *u);
+int lg_udp_send(lg_udp_t *u, lg_g_t *g, const struct sockaddr *to,
+                const char *data, size_t len);
+int lg_udp_addr(lg_udp_t *u, struct sockaddr_storage *ss);
+
 /* ------------------------------------------------------------------- dns
  * getaddrinfo on libuv's thread pool. lg_dns_resolve returns LG_PARKED
  * with *out set; once woken, lg_dns_result gives the answer (0 and the

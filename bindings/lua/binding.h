@@ -128,6 +128,11 @@ const char *lgb_ioerror(int rc);
 /* Push nil, lgb_ioerror(rc) and return 2. */
 int lgb_pushioerror(lua_State *L, int rc);
 
+/* Args i, i+1 (an IP literal or "*", a port) to an address: 0 or an
+ * error code. Push an address as host, port (2 values). */
+int lgb_toaddr(lua_State *L, int i, struct sockaddr_storage *ss);
+int lgb_pushaddr(lua_State *L, const struct sockaddr_storage *ss);
+
 /* Check that arg `i` is a channel / the channel at `i`, or NULL. */
 lg_chan_t *lgb_checkchan(lua_State *L, int i);
 lg_chan_t *lgb_tochan(lua_State *L, int i);

@@ -40,8 +40,7 @@ static lg_tcp_t *checkopen(lua_State *L, int i, const char *mt) {
   return *u;
 }
 
-/* An address from an IP literal and a port. */
-static int toaddr(lua_State *L, int i, struct sockaddr_storage *ss) {
+int lgb_toaddr(lua_State *L, int i, struct sockaddr_storage *ss) {
   const char *host = luaL_checkstring(L, i);
   lua_Integer port = luaL_checkinteger(L, i + 1);
   if (port < 0 || port > 65535) luaL_argerror(L, i + 1, "port out of range");
@@ -49,6 +48,24 @@ static int toaddr(lua_State *L, int i, struct sockaddr_storage *ss) {
   if (uv_ip4_addr(host, (int)port, (struct sockaddr_in *)ss) == 0) return 0;
   if (uv_ip6_addr(host, (int)port, (struct sockaddr_in6 *)ss) == 0) return 0;
   return UV_EINVAL;
+}
+
+int lgb_pushaddr(lua_State *L, const struct sockaddr_storage *ss) {
+  char host[64];
+  int port, rc;
+  if (ss->ss_family == AF_INET6) {
+    const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)ss;
+    port = ntohs(a->sin6_port);
+    rc = uv_ip6_name(a, host, sizeof host);
+  } else {
+    const struct sockaddr_in *a = (const struct sockaddr_in *)ss;
+    port = ntohs(a->sin_port);
+    rc = uv_ip4_name(a, host, sizeof host);
+  }
+  if (rc != 0) return lgb_pushioerror(L, rc);
+  lua_pushstring(L, host);
+  lua_pushinteger(L, port);
+  return 2;
 }
 
 static int park(lua_State *L) {
@@ -62,7 +79,7 @@ static int l_listen(lua_State *L) {
   struct sockaddr_storage ss;
   int backlog = (int)luaL_optinteger(L, 3, 511), rc;
   lg_tcp_t **u;
-  if (toaddr(L, 1, &ss) != 0)
+  if (lgb_toaddr(L, 1, &ss) != 0)
     return luaL_argerror(L, 1, "not an IP address");
   u = newtcp(L, LISTENER_MT);
   if ((rc = lg_tcp_new(&b->p, ss.ss_family, u)) != 0)
@@ -101,7 +118,7 @@ static int l_connect(lua_State *L) {
   struct sockaddr_storage ss;
   lg_tcp_t **u;
   int rc;
-  if (toaddr(L, 1, &ss) != 0)
+  if (lgb_toaddr(L, 1, &ss) != 0)
     return luaL_argerror(L, 1, "not an IP address");
   u = newtcp(L, CONN_MT);
   if ((rc = lg_tcp_new(&b->p, ss.ss_family, u)) != 0)

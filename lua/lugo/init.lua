@@ -18,7 +18,8 @@ local lugo = {
   select = core.select, after = core.after,
   waitgroup = core.waitgroup, mutex = core.mutex, rwmutex = core.rwmutex,
   semaphore = core.semaphore, stats = core.stats, dump = core.dump,
-  tcp = net.tcp, dns = net.dns, fs = net.fs, signal = net.signal,
+  tcp = net.tcp, udp = net.udp, dns = net.dns, fs = net.fs,
+  signal = net.signal,
 }
 
 local chan_methods = core.chan_methods

@@ -99,6 +99,41 @@ function listener_methods:accept()
   return c, err
 end
 
+local udp = {}
+local udp_methods = core.udp_methods
+local recvfrom, sendto = udp_methods.recvfrom, udp_methods.sendto
+
+--- An unbound socket (the system picks a port at the first send).
+function udp.open()
+  return core.udp_open()
+end
+
+--- A socket bound to host:port.
+function udp.bind(host, port)
+  local ip, err = address(host)
+  if not ip then return nil, err end
+  return core.udp_open(ip, port)
+end
+
+--- data, host, port of the next datagram, or nil, err.
+function udp_methods:recvfrom()
+  local a, b, c = recvfrom(self)
+  while a == PARK do a, b, c = recvfrom(self, b) end
+  return a, b, c
+end
+
+--- Send data to host:port: #data, or nil, err.
+function udp_methods:sendto(data, host, port)
+  local ip, err = address(host)
+  if not ip then return nil, err end
+  local n, serr = sendto(self, data, ip, port)
+  if n == PARK then
+    if serr then return nil, serr end
+    return #data
+  end
+  return n, serr
+end
+
 local fs = { watch = core.fs_watch }
 
 --- The contents of the file at path, or nil, err.
@@ -122,4 +157,4 @@ function fs.writefile(path, data)
   return core.fs_result(req, true)
 end
 
-return { tcp = tcp, dns = dns, fs = fs, signal = core.signal }
+return { tcp = tcp, udp = udp, dns = dns, fs = fs, signal = core.signal }
