@@ -36,6 +36,7 @@ build = {
       ["lugo.cli"] = "lua/lugo/cli.lua",
       ["lugo.ffi"] = "lua/lugo/ffi.lua",
       ["lugo.net"] = "lua/lugo/net.lua",
+      ["lugo.http"] = "lua/lugo/http.lua",
     },
     lib = { ["lugo.core"] = "build/rock/lugo/core.so" },
     bin = { lugo = "bin/lugo" },

@@ -128,6 +128,9 @@ const char *lgb_ioerror(int rc);
 /* Push nil, lgb_ioerror(rc) and return 2. */
 int lgb_pushioerror(lua_State *L, int rc);
 
+/* Check that arg `i` is an open TCP stream. */
+lg_tcp_t *lgb_checkconn(lua_State *L, int i);
+
 /* Args i, i+1 (an IP literal or "*", a port) to an address: 0 or an
  * error code. Push an address as host, port (2 values). */
 int lgb_toaddr(lua_State *L, int i, struct sockaddr_storage *ss);
@@ -151,6 +154,7 @@ void lgb_open_tcp(lua_State *L);
 void lgb_open_events(lua_State *L);
 void lgb_open_fs(lua_State *L);
 void lgb_open_udp(lua_State *L);
+void lgb_open_http(lua_State *L);
 void lgb_open_dns(lua_State *L);
 
 /* luaL_setfuncs with the module's upvalues, which sit just below the

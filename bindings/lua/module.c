@@ -1,4 +1,5 @@
 /* lugo.core: the module, the processor userdata and the value slots. */
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include "binding.h"
@@ -181,6 +182,14 @@ int luaopen_lugo_core(lua_State *L) {
   /* One processor per Lua state, however often the module is loaded. */
   lua_getfield(L, LUA_REGISTRYINDEX, "lugo.core");
   if (lua_istable(L, -1)) return 1;
+  /* A write to a socket the peer closed must fail with EPIPE, not kill
+   * the process (LuaSocket, Go and nginx all do this), unless the host
+   * chose a handler of its own. */
+  {
+    struct sigaction sa;
+    if (sigaction(SIGPIPE, NULL, &sa) == 0 && sa.sa_handler == SIG_DFL)
+      signal(SIGPIPE, SIG_IGN);
+  }
   lua_settop(L, 0);
   b = lua_newuserdata(L, sizeof *b);  /* 1: the processor */
   memset(b, 0, sizeof *b);
@@ -226,6 +235,7 @@ int luaopen_lugo_core(lua_State *L) {
   lgb_open_events(L);
   lgb_open_fs(L);
   lgb_open_udp(L);
+  lgb_open_http(L);
   lgb_open_dns(L);
   lua_pushvalue(L, 4);
   lua_setfield(L, LUA_REGISTRYINDEX, "lugo.core");

@@ -419,9 +419,15 @@ static int l_now(lua_State *L) {
   return 1;
 }
 
-/* lugo.onerror(fn | nil)   [-0, +0, e] */
+/* lugo.onerror(fn | nil)   [-0, +0, e]
+ * lugo.onerror() -> the handler or nil   [-0, +1, -] */
 static int l_onerror(lua_State *L) {
   lgb_t *b = lgb_get(L);
+  if (lua_isnone(L, 1)) {
+    if (b->onerror != 0) lgb_pushref(L, b->onerror);
+    else lua_pushnil(L);
+    return 1;
+  }
   if (!lua_isnil(L, 1)) luaL_checktype(L, 1, LUA_TFUNCTION);
   if (b->onerror != 0) lgb_unref(L, b, b->onerror);
   b->onerror = lua_isnil(L, 1) ? 0 : lgb_ref(L, b, 1);

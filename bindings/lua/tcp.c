@@ -40,6 +40,10 @@ static lg_tcp_t *checkopen(lua_State *L, int i, const char *mt) {
   return *u;
 }
 
+lg_tcp_t *lgb_checkconn(lua_State *L, int i) {
+  return checkopen(L, i, CONN_MT);
+}
+
 int lgb_toaddr(lua_State *L, int i, struct sockaddr_storage *ss) {
   const char *host = luaL_checkstring(L, i);
   lua_Integer port = luaL_checkinteger(L, i + 1);

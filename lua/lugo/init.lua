@@ -19,7 +19,7 @@ local lugo = {
   waitgroup = core.waitgroup, mutex = core.mutex, rwmutex = core.rwmutex,
   semaphore = core.semaphore, stats = core.stats, dump = core.dump,
   tcp = net.tcp, udp = net.udp, dns = net.dns, fs = net.fs,
-  signal = net.signal,
+  signal = net.signal, http = require "lugo.http",
 }
 
 local chan_methods = core.chan_methods

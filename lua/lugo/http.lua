@@ -1,0 +1,265 @@
+--- lugo.http: an HTTP/1.1 server and client. Parsing and writing are C
+-- (bindings/lua/http.c over core/http.c); this file is the connection
+-- loop, the request and response objects, and the policy: keep-alive,
+-- timeouts, limits, what a handler's error turns into.
+local core = require "lugo.core"
+local net = require "lugo.net"
+
+local PARK = core.PARK
+local tcp = net.tcp
+local error, pairs, pcall, setmetatable, tonumber, tostring, type, xpcall =
+  error, pairs, pcall, setmetatable, tonumber, tostring, type, xpcall
+local concat, traceback = table.concat, debug.traceback
+local http_read, http_respond, http_chunk, http_state, http_request =
+  core.http_read, core.http_respond, core.http_chunk, core.http_state,
+  core.http_request
+
+--- One whole message from conn (see core.http_read): the message table,
+-- or nil, err (a string, or an HTTP status number for a malformed one).
+local function read(state, conn)
+  local m, err = http_read(state, conn)
+  while m == PARK do m, err = http_read(state, conn, err) end
+  return m, err
+end
+
+--- The result of a C write that may have parked: true, or nil, err.
+local function sent(n, err)
+  if n == PARK then n = not err end
+  if n then return true end
+  return nil, err
+end
+
+---------------------------------------------------------------- server
+
+local req_methods = {}
+local req_mt = { __name = "lugo.http.request", __index = req_methods }
+
+--- The request body (read whole before the handler runs).
+function req_methods:body()
+  return self.rawbody
+end
+
+local res_methods = {}
+local res_mt = { __name = "lugo.http.response", __index = res_methods }
+
+-- Past this many buffered bytes, res:write starts sending (chunked).
+local STREAM_AT = 64 * 1024
+
+function res_methods:status(code)
+  if self.sent then error("response already started", 2) end
+  if type(code) ~= "number" or code < 100 or code > 999 or code % 1 ~= 0 then
+    error("bad argument #1 to 'status' (status must be 100..999)", 2)
+  end
+  self.code = code
+  return self
+end
+
+function res_methods:header(k, v)
+  if self.sent then error("response already started", 2) end
+  if type(k) ~= "string" or (type(v) ~= "string" and type(v) ~= "number") then
+    error("bad argument to 'header' (string name and string value expected)", 2)
+  end
+  local h = self.headers
+  h[#h + 1] = k
+  h[#h + 1] = tostring(v)
+  return self
+end
+
+-- Send what is buffered as the start of a chunked body (HTTP/1.1), or
+-- keep buffering (HTTP/1.0 cannot take chunks).
+local function flush(self)
+  local body = concat(self.parts)
+  self.parts, self.size = {}, 0
+  local ok, err
+  if not self.sent then
+    self.sent = true
+    ok, err = sent(http_respond(self.conn, self.code, self.headers, body,
+      "chunked", self.close, self.head))
+  elseif not self.head then
+    ok, err = sent(http_chunk(self.conn, body))
+  end
+  return ok, err
+end
+
+function res_methods:write(s)
+  if self.finished then error("response already finished", 2) end
+  s = tostring(s)
+  if #s == 0 then return true end
+  local parts = self.parts
+  parts[#parts + 1] = s
+  self.size = self.size + #s
+  if self.size >= STREAM_AT and self.chunkable then return flush(self) end
+  return true
+end
+
+function res_methods:finish(s)
+  if self.finished then error("response already finished", 2) end
+  if s ~= nil then self:write(s) end
+  self.finished = true
+  if self.sent then  -- streaming: the rest, then the last chunk
+    if self.size > 0 then flush(self) end
+    if self.head then return true end
+    return sent(http_chunk(self.conn, ""))
+  end
+  self.sent = true
+  return sent(http_respond(self.conn, self.code, self.headers,
+    concat(self.parts), "length", self.close, self.head))
+end
+
+local ERRORS = {
+  [400] = "bad request", [413] = "request entity too large",
+  [431] = "request header fields too large", [500] = "internal server error",
+  [501] = "not implemented", [505] = "http version not supported",
+}
+
+local function fail(conn, status)
+  http_respond(conn, status, { "Content-Type", "text/plain" },
+    (ERRORS[status] or "error") .. "\n", "length", true)
+end
+
+-- A handler's error goes to opts.onerror, else lugo.onerror, else stderr;
+-- the server goes on either way.
+local function report(srv, err)
+  local onerror = srv.onerror or core.onerror()
+  if not (onerror and pcall(onerror, err)) then
+    io.stderr:write("lugo.http: handler error: ", tostring(err), "\n")
+  end
+end
+
+-- One connection: requests in order (pipelined ones too) until either
+-- side closes, the client stays idle too long, or a request is bad.
+local function serve_conn(srv, conn)
+  local state = http_state("request", srv.max_head, srv.max_body)
+  while not srv.closed do
+    conn:settimeout(srv.idle_timeout)
+    local req, err = read(state, conn)
+    if not req then
+      if type(err) == "number" then fail(conn, err) end
+      break
+    end
+    req.rawbody, req.body = req.body, nil
+    setmetatable(req, req_mt)
+    local keep = req.keepalive
+    local res = setmetatable({
+      conn = conn, code = 200, headers = {}, parts = {}, size = 0,
+      close = not keep, head = req.method == "HEAD",
+      chunkable = req.version == "1.1",
+    }, res_mt)
+    local ok, herr = xpcall(srv.handler, traceback, req, res)
+    if not ok then
+      report(srv, herr)
+      if res.sent then break end  -- half a response: only closing is honest
+      res.headers, res.close, keep = { "Content-Type", "text/plain" }, true, false
+      res.code, res.parts, res.size = 500, { "internal server error\n" }, 22
+      res.finished = nil
+    end
+    if not res.finished then
+      local fok = res:finish()
+      if not fok then break end
+    end
+    if not keep then break end
+  end
+  conn:close()
+end
+
+local server_methods = {}
+local server_mt = { __name = "lugo.http.server", __index = server_methods }
+
+--- Stop accepting; connections finish the request they are on.
+function server_methods:close()
+  self.closed = true
+  self.listener:close()
+end
+
+function server_methods:addr()
+  return self.listener:addr()
+end
+
+local http = {}
+
+--- Serve HTTP/1.1: opts.host ("127.0.0.1"), opts.port (0: any free one),
+-- opts.handler(req, res); opts.max_head, opts.max_body (bytes),
+-- opts.idle_timeout (s, between requests, default 60),
+-- opts.read_timeout (s, for a request's bytes once begun, default 30),
+-- opts.onerror(err) for handler errors (default: stderr). Returns the
+-- server, or nil, err.
+function http.serve(opts)
+  if type(opts) ~= "table" then
+    error("bad argument #1 to 'serve' (table expected, got " .. type(opts) .. ")", 2)
+  end
+  if type(opts.handler) ~= "function" then
+    error("lugo.http.serve: opts.handler must be a function", 2)
+  end
+  local ln, err = tcp.listen(opts.host or "127.0.0.1", opts.port or 0,
+    { backlog = opts.backlog, reuseport = opts.reuseport })
+  if not ln then return nil, err end
+  local srv = setmetatable({
+    listener = ln, handler = opts.handler, onerror = opts.onerror,
+    max_head = opts.max_head, max_body = opts.max_body,
+    idle_timeout = opts.idle_timeout or 60,
+  }, server_mt)
+  local go = require("lugo").go
+  go(function()
+    while true do
+      local conn = ln:accept()
+      if not conn then break end
+      go(serve_conn, srv, conn)
+    end
+  end)
+  return srv
+end
+
+---------------------------------------------------------------- client
+
+local function parse_url(url)
+  local scheme, rest = url:match("^(%a[%w+.-]*)://(.*)$")
+  if scheme ~= "http" then return nil, "unsupported url: " .. url end
+  local authority, target = rest:match("^([^/?#]*)(.*)$")
+  local host, port = authority:match("^%[(.-)%]:?(%d*)$")
+  if not host then host, port = authority:match("^([^:]*):?(%d*)$") end
+  if not host or host == "" then return nil, "bad url: " .. url end
+  target = target:gsub("#.*$", "")
+  if target == "" or target:sub(1, 1) == "?" then target = "/" .. target end
+  return host, tonumber(port) or 80, target, authority
+end
+
+--- opts.url, opts.method ("GET"), opts.headers (a table), opts.body,
+-- opts.timeout (s, for connecting and for each read and write), opts.max_body.
+-- Returns { status =, headers =, body = }, or nil, err.
+function http.request(opts)
+  if type(opts) == "string" then opts = { url = opts } end
+  if type(opts) ~= "table" or type(opts.url) ~= "string" then
+    error("bad argument #1 to 'request' (table with a url expected)", 2)
+  end
+  local host, port, target, authority = parse_url(opts.url)
+  if not host then return nil, port end
+  local method = opts.method or "GET"
+  local conn, err = tcp.connect(host, port, { timeout = opts.timeout })
+  if not conn then return nil, err end
+  conn:settimeout(opts.timeout)
+  local hdrs, has_host = {}, false
+  for k, v in pairs(opts.headers or {}) do
+    hdrs[#hdrs + 1], hdrs[#hdrs + 2] = k, tostring(v)
+    has_host = has_host or k:lower() == "host"
+  end
+  if not has_host then hdrs[#hdrs + 1], hdrs[#hdrs + 2] = "Host", authority end
+  local ok, werr = sent(http_request(conn, method, target, hdrs, opts.body))
+  if not ok then
+    conn:close()
+    return nil, werr
+  end
+  local state = http_state(method == "HEAD" and "head" or "response",
+    nil, opts.max_body or 2 ^ 53)
+  local res, rerr
+  repeat  -- skip 1xx interim responses
+    res, rerr = read(state, conn)
+  until not res or res.status >= 200
+  conn:close()
+  if not res then
+    if type(rerr) == "number" then return nil, "bad response (" .. rerr .. ")" end
+    return nil, rerr
+  end
+  return { status = res.status, headers = res.headers, body = res.body }
+end
+
+return http
