@@ -102,3 +102,27 @@ rock:
 
 clean:
 	rm -rf build
+
+# libFuzzer on core/http.c: `make fuzz [FUZZ_SECONDS=60]`. spec/fuzz/deps.sh
+# installs clang and libFuzzer's runtime the way .ci/deps.sh installs the
+# rest. The fuzzer grows a copy of the seed corpus in build/fuzz/corpus (kept
+# between runs); a crash is saved as build/fuzz/crash-* and fails the target.
+FUZZ_SECONDS ?= 60
+FUZZ_CC      ?= clang
+FUZZ_SAN      = -g -O1 -fsanitize=fuzzer,address,undefined \
+                -fno-sanitize-recover=all
+FUZZ_SRC      = spec/fuzz/http_fuzz.c core/http.c core/base.c
+
+.PHONY: fuzz
+build/fuzz/http_fuzz: $(FUZZ_SRC) core/http.h core/lugo.h | deps
+	@spec/fuzz/deps.sh
+	@mkdir -p $(@D)
+	$(FUZZ_CC) -std=c11 -D_GNU_SOURCE $(WARN) -Werror $(FUZZ_SAN) -Icore \
+	  $(UV_CFLAGS) -o $@ $(FUZZ_SRC) $(UV_LIBS)
+
+fuzz: build/fuzz/http_fuzz
+	@mkdir -p build/fuzz/corpus
+	cp spec/fuzz/corpus/http/* build/fuzz/corpus/
+	build/fuzz/http_fuzz -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
+	  -timeout=10 -print_final_stats=1 -artifact_prefix=build/fuzz/ \
+	  -dict=spec/fuzz/http.dict build/fuzz/corpus

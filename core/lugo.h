@@ -293,6 +293,9 @@ enum { LG_TCP_LINE = 1, LG_TCP_BYTES, LG_TCP_SOME, LG_TCP_ALL };
 /* A new socket; `family` AF_INET/AF_INET6 makes it now (needed to set
  * options before bind), AF_UNSPEC when it is first used. */
 int lg_tcp_new(lg_p_t *p, int family, lg_tcp_t **out);
+/* Standard input (a terminal or a pipe) as a stream to read from: the
+ * same receive calls, so a REPL can wait for a line as a goroutine. */
+int lg_tcp_stdin(lg_p_t *p, lg_tcp_t **out);
 void lg_tcp_release(lg_tcp_t *t);
 /* Close now: waiters wake with LG_ECLOSED. Safe twice. */
 void lg_tcp_close(lg_tcp_t *t);

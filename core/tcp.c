@@ -12,7 +12,13 @@
 #define READ_CHUNK (64 * 1024)
 
 struct lg_tcp_s {
-  uv_tcp_t h;
+  union {                 /* first: a handle pointer is the stream's */
+    uv_handle_t handle;
+    uv_stream_t stream;
+    uv_tcp_t tcp;
+    uv_tty_t tty;         /* the terminal, for the REPL */
+    uv_pipe_t pipe;       /* stdin redirected */
+  } h;
   lg_p_t *p;
   int refs;             /* the host's handle, and libuv's until closed */
   int closed;           /* closed by us: every call says LG_ECLOSED */
@@ -53,7 +59,31 @@ int lg_tcp_new(lg_p_t *p, int family, lg_tcp_t **out) {
   int rc;
   if (t == NULL) return LG_ENOMEM;
   memset(t, 0, sizeof *t);
-  if ((rc = uv_tcp_init_ex(&p->loop, &t->h, (unsigned)family)) != 0) {
+  if ((rc = uv_tcp_init_ex(&p->loop, &t->h.tcp, (unsigned)family)) != 0) {
+    lg__free(t);
+    return rc;
+  }
+  t->p = p;
+  t->refs = 2;
+  t->timeout = -1;
+  *out = t;
+  return 0;
+}
+
+int lg_tcp_stdin(lg_p_t *p, lg_tcp_t **out) {
+  lg_tcp_t *t = lg__malloc(sizeof *t);
+  int rc;
+  if (t == NULL) return LG_ENOMEM;
+  memset(t, 0, sizeof *t);
+  if (uv_guess_handle(0) == UV_TTY) {
+    rc = uv_tty_init(&p->loop, &t->h.tty, 0, 1);
+  } else if ((rc = uv_pipe_init(&p->loop, &t->h.pipe, 0)) == 0 &&
+             (rc = uv_pipe_open(&t->h.pipe, 0)) != 0) {
+    t->refs = 1;  /* libuv's: close_cb frees it */
+    uv_close(&t->h.handle, close_cb);
+    return rc;
+  }
+  if (rc != 0) {
     lg__free(t);
     return rc;
   }
@@ -77,7 +107,7 @@ void lg_tcp_close(lg_tcp_t *t) {
   t->closed = 1;
   wake_all(t, &t->readq, LG_ECLOSED);
   wake_all(t, &t->writeq, LG_ECLOSED);
-  uv_close((uv_handle_t *)&t->h, close_cb);
+  uv_close(&t->h.handle, close_cb);
 }
 
 void lg_tcp_release(lg_tcp_t *t) {
@@ -133,7 +163,7 @@ static int64_t ready(lg_tcp_t *t, int mode, size_t n, size_t *skip) {
 }
 
 static void read_stop(lg_tcp_t *t) {
-  if (t->reading) uv_read_stop((uv_stream_t *)&t->h);
+  if (t->reading) uv_read_stop(&t->h.stream);
   t->reading = 0;
 }
 
@@ -168,7 +198,7 @@ static int read_start(lg_tcp_t *t, int need) {
   if (t->reading || t->eof || t->err || t->closed ||
       (t->len >= HIGH_WATER && !need))
     return 0;
-  if ((rc = uv_read_start((uv_stream_t *)&t->h, alloc_cb, read_cb)) != 0)
+  if ((rc = uv_read_start(&t->h.stream, alloc_cb, read_cb)) != 0)
     return rc;
   t->reading = 1;
   return 0;
@@ -232,7 +262,7 @@ int lg_tcp_write(lg_tcp_t *t, lg_g_t *g, const char *data, size_t len) {
   if (t->nwrites == t->ndone) {
     /* Nothing queued: try the socket directly, as most sends fit. */
     b = uv_buf_init((char *)data, (unsigned)len);
-    rc = uv_try_write((uv_stream_t *)&t->h, &b, 1);
+    rc = uv_try_write(&t->h.stream, &b, 1);
     if (rc == (int)len) return 0;
     if (rc < 0 && rc != UV_EAGAIN) return rc;
     if (rc > 0) {
@@ -245,7 +275,7 @@ int lg_tcp_write(lg_tcp_t *t, lg_g_t *g, const char *data, size_t len) {
   w->t = t;
   w->seq = ++t->nwrites;
   b = uv_buf_init(w->data, (unsigned)len);
-  if ((rc = uv_write(&w->req, (uv_stream_t *)&t->h, &b, 1, write_cb)) != 0) {
+  if ((rc = uv_write(&w->req, &t->h.stream, &b, 1, write_cb)) != 0) {
     t->nwrites--;
     lg__free(w);
     return rc;
@@ -267,7 +297,7 @@ int lg_tcp_shutdown(lg_tcp_t *t) {
   if (t->closed) return LG_ECLOSED;
   if ((req = lg__malloc(sizeof *req)) == NULL) return LG_ENOMEM;
   req->data = t;
-  if ((rc = uv_shutdown(req, (uv_stream_t *)&t->h, shutdown_cb)) != 0) {
+  if ((rc = uv_shutdown(req, &t->h.stream, shutdown_cb)) != 0) {
     lg__free(req);
     return rc;
   }
@@ -289,7 +319,7 @@ static void connect_cb(uv_connect_t *req, int status) {
 int lg_tcp_connect(lg_tcp_t *t, lg_g_t *g, const struct sockaddr *addr) {
   int rc;
   t->creq.data = t;
-  if ((rc = uv_tcp_connect(&t->creq, &t->h, addr, connect_cb)) != 0)
+  if ((rc = uv_tcp_connect(&t->creq, &t->h.tcp, addr, connect_cb)) != 0)
     return rc;
   t->refs++;  /* the request holds the stream until its callback */
   return lg__wait_io(t->p, g, &t->readq, t->timeout, 0);
@@ -316,12 +346,12 @@ int lg_tcp_listen(lg_tcp_t *t, const struct sockaddr *addr, int backlog,
      * which lg_tcp_new made already when given the address family. */
     uv_os_fd_t fd;
     int on = 1;
-    if (uv_fileno((uv_handle_t *)&t->h, &fd) != 0 ||
+    if (uv_fileno(&t->h.handle, &fd) != 0 ||
         setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof on) != 0)
       return LG_EINVAL;
   }
-  if ((rc = uv_tcp_bind(&t->h, addr, 0)) != 0) return rc;
-  if ((rc = uv_listen((uv_stream_t *)&t->h, backlog, connection_cb)) != 0)
+  if ((rc = uv_tcp_bind(&t->h.tcp, addr, 0)) != 0) return rc;
+  if ((rc = uv_listen(&t->h.stream, backlog, connection_cb)) != 0)
     return rc;
   t->listening = 1;
   return 0;
@@ -340,7 +370,7 @@ int lg_tcp_accept(lg_tcp_t *ln, lg_g_t *g, lg_tcp_t **out) {
     return lg__wait_io(ln->p, g, &ln->readq, ln->timeout, 0);
   }
   if ((rc = lg_tcp_new(ln->p, AF_UNSPEC, &c)) != 0) return rc;
-  if ((rc = uv_accept((uv_stream_t *)&ln->h, (uv_stream_t *)&c->h)) != 0) {
+  if ((rc = uv_accept(&ln->h.stream, &c->h.stream)) != 0) {
     lg_tcp_release(c);
     return rc;
   }
@@ -354,8 +384,8 @@ int lg_tcp_addr(lg_tcp_t *t, int peer, char *host, size_t hostlen,
                 int *port) {
   struct sockaddr_storage ss;
   int n = sizeof ss, rc;
-  rc = peer ? uv_tcp_getpeername(&t->h, (struct sockaddr *)&ss, &n)
-            : uv_tcp_getsockname(&t->h, (struct sockaddr *)&ss, &n);
+  rc = peer ? uv_tcp_getpeername(&t->h.tcp, (struct sockaddr *)&ss, &n)
+            : uv_tcp_getsockname(&t->h.tcp, (struct sockaddr *)&ss, &n);
   if (rc != 0) return rc;
   if (ss.ss_family == AF_INET6) {
     struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;

@@ -37,6 +37,7 @@ build = {
       ["lugo.ffi"] = "lua/lugo/ffi.lua",
       ["lugo.net"] = "lua/lugo/net.lua",
       ["lugo.http"] = "lua/lugo/http.lua",
+      ["lugo.repl"] = "lua/lugo/repl.lua",
     },
     lib = { ["lugo.core"] = "build/rock/lugo/core.so" },
     bin = { lugo = "bin/lugo" },

@@ -134,6 +134,15 @@ static int l_connect(lua_State *L) {
   return 1;
 }
 
+/* core.stdin() -> conn | nil, err: standard input as a stream. */
+static int l_stdin(lua_State *L) {
+  lgb_t *b = lgb_get(L);
+  lg_tcp_t **u = newtcp(L, CONN_MT);
+  int rc = lg_tcp_stdin(&b->p, u);
+  if (rc != 0) return lgb_pushioerror(L, rc);
+  return 1;
+}
+
 /* core.tcp_status(conn) -> true | nil, err: how a connect went. */
 static int c_status(lua_State *L) {
   int rc = lg_tcp_error(checkopen(L, 1, CONN_MT));
@@ -273,7 +282,7 @@ static int ln_tostring(lua_State *L) {
 void lgb_open_tcp(lua_State *L) {
   static const luaL_Reg f[] = {
     {"tcp_listen", l_listen}, {"tcp_connect", l_connect},
-    {"tcp_status", c_status}, {NULL, NULL}
+    {"tcp_status", c_status}, {"stdin", l_stdin}, {NULL, NULL}
   };
   static const luaL_Reg conn[] = {
     {"receive", c_receive}, {"send", c_send}, {"settimeout", c_settimeout},
