@@ -20,6 +20,7 @@ typedef struct hstate_s {
   lg_http_header_t headers[MAX_HEADERS];
   lg_http_limits_t lim;
   int kind;
+  int64_t read_timeout;   /* once a message has begun, ns; < 0: keep */
   int started;            /* bytes of a message have arrived */
   size_t fed;             /* chunked: body bytes given to the decoder */
   lg_http_buf_t body;     /* chunked: the decoded body so far */
@@ -37,18 +38,24 @@ static void restart(hstate_t *h) {
   h->body.len = 0;
 }
 
-/* core.http_state(kind, max_head, max_body) -> state
- * kind: "request", "response" or "head" (a response to HEAD). */
+/* core.http_state(kind, max_head, max_body, read_timeout) -> state
+ * kind: "request", "response" or "head" (a response to HEAD);
+ * read_timeout (s): the stream's timeout once a message has begun, so a
+ * client that stalls mid-request is cut sooner than an idle one. */
 static int l_state(lua_State *L) {
   static const char *const kinds[] = {"request", "response", "head", NULL};
   static const int kindv[] = {LG_HTTP_REQUEST, LG_HTTP_RESPONSE,
                               LG_HTTP_RESPONSE_TO_HEAD};
   int kind = kindv[luaL_checkoption(L, 1, NULL, kinds)];
+  size_t max_head = (size_t)luaL_optinteger(L, 2, LG_HTTP_MAX_HEAD);
+  lua_Number max_body = luaL_optnumber(L, 3, (lua_Number)LG_HTTP_MAX_BODY);
+  int64_t rt = lua_isnoneornil(L, 4) ? -1 : lgb_checkduration(L, 4);
   hstate_t *h = lua_newuserdata(L, sizeof *h);
   memset(h, 0, sizeof *h);
   h->kind = kind;
-  h->lim.max_head = (size_t)luaL_optinteger(L, 2, LG_HTTP_MAX_HEAD);
-  h->lim.max_body = (int64_t)luaL_optnumber(L, 3, (lua_Number)LG_HTTP_MAX_BODY);
+  h->lim.max_head = max_head;
+  h->lim.max_body = max_body >= 9.2e18 ? INT64_MAX : (int64_t)max_body;
+  h->read_timeout = rt;
   lg_http_buf_init(&h->body, NULL, 0);
   restart(h);
   luaL_setmetatable(L, HCONN_MT);
@@ -152,6 +159,8 @@ static int l_read(lua_State *L) {
       }
       return lgb_pushioerror(L, rc);
     }
+    if (!h->started && h->read_timeout >= 0)
+      lg_tcp_settimeout(t, h->read_timeout);
     h->started = 1;
     rc = lg_http_parse(&h->ps, (char *)data, len);
     if (rc == LG_EAGAIN) {

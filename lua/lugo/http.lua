@@ -129,7 +129,8 @@ end
 -- One connection: requests in order (pipelined ones too) until either
 -- side closes, the client stays idle too long, or a request is bad.
 local function serve_conn(srv, conn)
-  local state = http_state("request", srv.max_head, srv.max_body)
+  local state = http_state("request", srv.max_head, srv.max_body,
+    srv.read_timeout)
   while not srv.closed do
     conn:settimeout(srv.idle_timeout)
     local req, err = read(state, conn)
@@ -197,6 +198,7 @@ function http.serve(opts)
     listener = ln, handler = opts.handler, onerror = opts.onerror,
     max_head = opts.max_head, max_body = opts.max_body,
     idle_timeout = opts.idle_timeout or 60,
+    read_timeout = opts.read_timeout or 30,
   }, server_mt)
   local go = require("lugo").go
   go(function()
