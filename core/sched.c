@@ -6,8 +6,9 @@
 #include <string.h>
 #include "internal.h"
 
-/* Check timers every this many scheduling rounds, so a busy run queue
- * cannot starve them (Go checks timers on every schedule()). */
+/* Check timers and poll I/O every this many scheduling rounds, so a
+ * busy run queue cannot starve them (Go checks timers on every
+ * schedule(), and sysmon polls the network every 10 ms). */
 #define TIMER_CHECK_TICKS 61
 
 static void uvtimer_cb(uv_timer_t *h) {
@@ -148,8 +149,13 @@ void lg_park(lg_p_t *p, lg_g_t *g, int reason) {
 
 lg_g_t *lg_p_next(lg_p_t *p) {
   lg_g_t *g;
-  if (++p->schedtick % TIMER_CHECK_TICKS == 0 && p->ntimers > 0)
-    lg_p_runtimers(p, lg_now());
+  if (++p->schedtick % TIMER_CHECK_TICKS == 0) {
+    /* A run queue that never drains must not starve timers or the
+     * network: poll both without blocking now and then. */
+    if (p->ntimers > 0) lg_p_runtimers(p, lg_now());
+    if (p->nwaitingio > 0 || p->nsources > 0)
+      uv_run(&p->loop, UV_RUN_NOWAIT);
+  }
   /* runnext first, but not forever: every TIMER_CHECK_TICKS the queue
    * head goes first so two goroutines handing off cannot starve it. */
   if ((g = p->runnext) != NULL &&

@@ -137,6 +137,7 @@ static void alloc_cb(uv_handle_t *h, size_t hint, uv_buf_t *b) {
   }
   b->base = t->buf + t->head + t->len;
   b->len = t->cap - t->head - t->len;
+  if (b->len > HIGH_WATER) b->len = HIGH_WATER;  /* one read, bounded */
 }
 
 /* How many bytes a receive in `mode` could take now (*skip: and drop
@@ -233,7 +234,14 @@ void lg_tcp_consume(lg_tcp_t *t, size_t n) {
   assert(n <= t->len);
   t->head += n;
   t->len -= n;
-  if (t->len == 0) t->head = 0;
+  if (t->len == 0) {
+    t->head = 0;
+    if (t->cap > 2 * HIGH_WATER) {  /* a big message is through: let go */
+      lg__free(t->buf);
+      t->buf = NULL;
+      t->cap = 0;
+    }
+  }
   (void)read_start(t, 0);  /* below the mark again? errors show later */
   /* The next reader in line may be able to go now. */
   if (t->readq.first != NULL) lg__wake_io(t->p, &t->readq, 0);
