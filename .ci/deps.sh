@@ -25,6 +25,12 @@ has luarocks   || need luarocks
 if [ "${1:-}" = bench ]; then
   has go  || need golang-go
   has wrk || need wrk
+  # bench/net.sh: nginx with lua-nginx-module (content_by_lua_block), which
+  # runs on the OpenResty LuaJIT (luajit2) that lugo uses already. Where
+  # services start on install (no policy-rc.d saying no), the package's
+  # own nginx starts on port 80; the benchmark runs a private one.
+  has nginx || [ -x /usr/sbin/nginx ] || need nginx
+  dpkg -s libnginx-mod-http-lua >/dev/null 2>&1 || need libnginx-mod-http-lua
 fi
 
 [ ${#missing[@]} -eq 0 ] && exit 0

@@ -8,6 +8,9 @@
 #   pure-5.4   bench/purelua.lua on Lua 5.4
 #   pure-jit   bench/purelua.lua on LuaJIT
 # Each workload runs in a fresh process per column, so peak RSS is its own.
+# Then bench/net.sh (its own section below, its own table): HTTP keep-alive
+# hello world (lugo, Go net/http, nginx+Lua under wrk) and TCP echo
+# throughput (lugo, Go).
 #
 # Environment:
 #   BENCH_SCALE=0.1              multiply every workload's size (default 1)
@@ -16,6 +19,9 @@
 #   BENCH_REPEAT=2               runs per cell; the table shows the best
 #                                (lowest) value of each metric
 #   BENCH_TIMEOUT=120            seconds allowed per process
+#   BENCH_NET_ONLY=1             only the network benchmarks (bench/net.sh)
+#   BENCH_NET=0                  no network benchmarks
+#   BENCH_NET_*                  more knobs: see bench/net.sh
 set -u
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -28,6 +34,8 @@ ALL_WORKLOADS="spawn pingpong buffered select_block select_default select_timeou
 ALL_COLUMNS="lugo-5.4 lugo-jit go pure-5.4 pure-jit"
 WORKLOADS=${BENCH_WORKLOADS:-$ALL_WORKLOADS}
 COLUMNS=${BENCH_COLUMNS:-$ALL_COLUMNS}
+NET=${BENCH_NET:-1}
+if [ "${BENCH_NET_ONLY:-0}" = 1 ]; then WORKLOADS= NET=1; fi
 
 OUT=$(mktemp -d "${TMPDIR:-/tmp}/lugo-bench.XXXXXX")
 trap 'rm -rf "$OUT"' EXIT
@@ -60,7 +68,7 @@ echo
 # Go peer -------------------------------------------------------------------
 GOBENCH=$ROOT/build/bench/gobench
 mkdir -p "$ROOT/build/bench"
-if [[ " $COLUMNS " == *" go "* ]]; then
+if [ -n "$WORKLOADS" ] && [[ " $COLUMNS " == *" go "* ]]; then
   if ! (cd bench/go && GOPROXY=off GOFLAGS= go build -o "$GOBENCH" .) \
       2>"$OUT/gobuild"; then
     echo "go build failed:" >&2
@@ -115,16 +123,27 @@ run_one() {
 
 # Repeats are whole passes, so that a burst of outside load spoils one run
 # of a cell rather than all of them.
-echo "running (one process per run, workload and column):" >&2
-for rep in $(seq 1 "$REPEAT"); do
-  for w in $WORKLOADS; do
-    for col in $COLUMNS; do
-      run_one "$col" "$w"
+status=0
+if [ -n "$WORKLOADS" ]; then
+  echo "running (one process per run, workload and column):" >&2
+  for rep in $(seq 1 "$REPEAT"); do
+    for w in $WORKLOADS; do
+      for col in $COLUMNS; do
+        run_one "$col" "$w"
+      done
     done
   done
-done
-echo >&2
+  echo >&2
 
-lua5.4 bench/report.lua "$RESULTS" "$ERRORS" "$COLUMNS" "$SCALE"
-# Exit 1 when a column failed, so that `make bench` says so too.
-[ ! -s "$ERRORS" ]
+  lua5.4 bench/report.lua "$RESULTS" "$ERRORS" "$COLUMNS" "$SCALE"
+  # Exit 1 when a column failed, so that `make bench` says so too.
+  [ ! -s "$ERRORS" ] || status=1
+fi
+
+# Network: HTTP and TCP echo servers under load ------------------------------
+# bench/net.sh prints its own header lines and table; see there.
+if [ "$NET" != 0 ]; then
+  [ -n "$WORKLOADS" ] && echo
+  bench/net.sh || status=1
+fi
+exit $status

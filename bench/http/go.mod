@@ -1,0 +1,3 @@
+module lugonetbench
+
+go 1.19
