@@ -316,6 +316,8 @@ int lg_tcp_error(const lg_tcp_t *t);
 int lg_tcp_read(lg_tcp_t *t, lg_g_t *g, int mode, size_t n,
                 const char **data, size_t *len, size_t *skip);
 void lg_tcp_consume(lg_tcp_t *t, size_t n);
+/* What is buffered, without waiting: its length, *data pointing at it. */
+size_t lg_tcp_buffered(const lg_tcp_t *t, const char **data);
 /* Send all of data (copied if it cannot go at once): 0 or LG_PARKED
  * (g->rc says how the write went), or an error. */
 int lg_tcp_write(lg_tcp_t *t, lg_g_t *g, const char *data, size_t len);

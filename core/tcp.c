@@ -230,6 +230,11 @@ wait:
   return rc;
 }
 
+size_t lg_tcp_buffered(const lg_tcp_t *t, const char **data) {
+  *data = t->buf + t->head;
+  return t->len;
+}
+
 void lg_tcp_consume(lg_tcp_t *t, size_t n) {
   assert(n <= t->len);
   t->head += n;

@@ -31,6 +31,12 @@ describe("lugo.udp", function()
     b:close()
   end)
 
+  it("says \"not bound\" for the address of a socket not yet used", function()
+    local a = assert(lugo.udp.open())
+    assert.same({ nil, "not bound" }, { a:sockname() })
+    a:close()
+  end)
+
   it("times out a recvfrom with settimeout", function()
     local a = assert(lugo.udp.bind("127.0.0.1", 0))
     a:settimeout(0.03)

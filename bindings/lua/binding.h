@@ -40,6 +40,9 @@ typedef struct lgb_s {
   int closed;
   lua_State *L;            /* the thread driving the loop, for libuv
                               callbacks that make Lua values */
+  char *wbuf;              /* scratch for formatting a response, kept
+                              from one to the next (http.c) */
+  size_t wcap;
 } lgb_t;
 
 /* Keys for light userdata that only this module makes. */

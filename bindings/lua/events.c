@@ -37,10 +37,15 @@ static void closed_cb(uv_handle_t *h) {
 
 /* No more events. */
 static void stop(source_t *s) {
+  int pipe;
   if (s->stopped) return;
   s->stopped = 1;
   if (s->started) s->b->p.nsources--;
+  pipe = s->u.h.type == UV_SIGNAL && s->u.sig.signum == SIGPIPE;
   uv_close(&s->u.h, closed_cb);
+  /* libuv puts the default action back: for SIGPIPE that is death on
+   * the next write to a closed socket, so ignore it again (see luaopen). */
+  if (pipe) signal(SIGPIPE, SIG_IGN);
 }
 
 /* Give the Lua value on top of L to the channel, or drop it if the

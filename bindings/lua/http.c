@@ -22,6 +22,7 @@ typedef struct hstate_s {
   int kind;
   int64_t read_timeout;   /* once a message has begun, ns; < 0: keep */
   int started;            /* bytes of a message have arrived */
+  int continued;          /* "100 Continue" sent for this message */
   size_t fed;             /* chunked: body bytes given to the decoder */
   lg_http_buf_t body;     /* chunked: the decoded body so far */
 } hstate_t;
@@ -34,6 +35,7 @@ static void restart(hstate_t *h) {
   lg_http_init(&h->ps, h->kind, &h->lim, h->headers, MAX_HEADERS);
   lg_http_chunked_init(&h->ck, &h->lim);
   h->started = 0;
+  h->continued = 0;
   h->fed = 0;
   h->body.len = 0;
 }
@@ -85,13 +87,12 @@ static void pushmessage(lua_State *L, hstate_t *h, const char *buf) {
     lua_setfield(L, -2, "path");
     pushspan(L, buf, ps->query);
     lua_setfield(L, -2, "query");
-    pushspan(L, buf, ps->target);
-    lua_setfield(L, -2, "target");
   } else {
     lua_pushinteger(L, ps->status);
     lua_setfield(L, -2, "status");
   }
-  lua_pushfstring(L, "1.%d", ps->minor);
+  /* A number, not "1.1": one string less to make per request. */
+  lua_pushnumber(L, 1 + ps->minor / 10.0);
   lua_setfield(L, -2, "version");
   lua_pushboolean(L, ps->keepalive);
   lua_setfield(L, -2, "keepalive");
@@ -174,6 +175,18 @@ static int l_read(lua_State *L) {
       return 2;
     }
     need = h->ps.headlen;
+    if (h->ps.expect_continue && !h->continued && len == need &&
+        h->ps.body != LG_HTTP_BODY_NONE) {
+      /* The client waits for a go-ahead before sending the body. */
+      static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
+      h->continued = 1;
+      rc = lg_tcp_write(t, b->p.curg, cont, sizeof cont - 1);
+      if (rc == LG_PARKED) return lgb_park(L, b, b->p.curg, NULL, 0);
+      if (rc != 0) {
+        restart(h);
+        return lgb_pushioerror(L, rc);
+      }
+    }
     switch (h->ps.body) {
     case LG_HTTP_BODY_LENGTH:
       need += (size_t)h->ps.content_length;
@@ -223,12 +236,20 @@ static int l_read(lua_State *L) {
       lua_pushliteral(L, "");
     }
     lua_setfield(L, -2, "body");
-    lua_pushboolean(L, h->ps.expect_continue);
-    lua_setfield(L, -2, "expect_continue");
+    if (h->ps.expect_continue) {
+      lua_pushboolean(L, 1);
+      lua_setfield(L, -2, "expect_continue");
+    }
     lg_tcp_consume(t, need);
     restart(h);
     return 1;
   }
+}
+
+/* Give the scratch memory (which a write may have moved) back. */
+static void unscratch(lgb_t *b, lg_http_buf_t *hb) {
+  b->wbuf = hb->data;
+  b->wcap = hb->cap;
 }
 
 /* Append `hdrs` (a flat list: name, value, name, value, ...) to the
@@ -247,7 +268,7 @@ static void putheaders(lua_State *L, lg_http_buf_t *hb, int idx) {
     value = lua_tolstring(L, -1, &vl);
     if (name == NULL || value == NULL ||
         lg_http_write_header(hb, name, nl, value, vl) != 0) {
-      lg_http_buf_free(hb);
+      unscratch(lgb_get(L), hb);
       luaL_error(L, "bad header %s: %s", name ? name : "?",
                  value ? value : "(not a string)");
     }
@@ -255,12 +276,22 @@ static void putheaders(lua_State *L, lg_http_buf_t *hb, int idx) {
   }
 }
 
-/* Send the buffer: #bytes | PARK [, err] | nil, err. */
+/* A growable buffer over the processor's scratch memory: formatting a
+ * response then allocates nothing once the scratch is big enough. */
+static void scratch(lgb_t *b, lg_http_buf_t *hb) {
+  hb->data = b->wbuf;
+  hb->cap = b->wcap;
+  hb->len = 0;
+  hb->grows = 1;
+}
+
+/* Send the buffer: #bytes | PARK [, err] | nil, err. The stream copies
+ * what it cannot send at once, so the scratch is free again after. */
 static int sendbuf(lua_State *L, lg_tcp_t *t, lg_http_buf_t *hb) {
   lgb_t *b = lgb_get(L);
   int rc = lg_tcp_write(t, b->p.curg, hb->data, hb->len);
   size_t len = hb->len;
-  lg_http_buf_free(hb);
+  unscratch(b, hb);
   if (rc == 0) {
     lua_pushinteger(L, (lua_Integer)len);
     return 1;
@@ -269,9 +300,10 @@ static int sendbuf(lua_State *L, lg_tcp_t *t, lg_http_buf_t *hb) {
   return lgb_pushioerror(L, rc);
 }
 
+/* Framing argument: 0 Content-Length, 1 chunked, 2 none (numbers, not
+ * names: luaL_checkoption's strcmp showed in the per-request profile). */
 static int64_t framing(lua_State *L, int i) {
-  static const char *const modes[] = {"length", "chunked", "none", NULL};
-  switch (luaL_checkoption(L, i, "length", modes)) {
+  switch (luaL_optinteger(L, i, 0)) {
   case 1: return LG_HTTP_CHUNKED;
   case 2: return LG_HTTP_NOLENGTH;
   default: return -3;
@@ -280,10 +312,10 @@ static int64_t framing(lua_State *L, int i) {
 
 /* core.http_respond(conn, status, hdrs, body, framing, close, nobody)
  *   -> #bytes | PARK [, err] | nil, err
- * framing "length": the head with Content-Length and then body;
- * "chunked": the head and body as the first chunk (more follow with
- * core.http_chunk); "none": no framing header, body as is. nobody: a
- * HEAD request's answer, the head only. */
+ * framing 0: the head with Content-Length and then body; 1: the head and
+ * body as the first chunk (more follow with core.http_chunk); 2: no
+ * framing header, body as is. nobody: a HEAD request's answer, the head
+ * only. */
 static int l_respond(lua_State *L) {
   lg_tcp_t *t = lgb_checkconn(L, 1);
   int status = (int)luaL_checkinteger(L, 2);
@@ -295,9 +327,9 @@ static int l_respond(lua_State *L) {
   char date[LG_HTTP_DATE_LEN + 1];
   lg_http_buf_t hb;
   int rc;
-  lg_http_buf_init(&hb, NULL, 0);
+  scratch(lgb_get(L), &hb);
   if (lg_http_write_status(&hb, status, NULL) != 0) {
-    lg_http_buf_free(&hb);
+    unscratch(lgb_get(L), &hb);
     return luaL_argerror(L, 2, "status must be 100..999");
   }
   putheaders(L, &hb, 3);
@@ -309,7 +341,7 @@ static int l_respond(lua_State *L) {
                                 : lg_http_buf_put(&hb, body, blen);
   }
   if (rc != 0) {
-    lg_http_buf_free(&hb);
+    unscratch(lgb_get(L), &hb);
     return luaL_error(L, "not enough memory");
   }
   return sendbuf(L, t, &hb);
@@ -321,9 +353,9 @@ static int l_chunk(lua_State *L) {
   size_t n;
   const char *data = luaL_checklstring(L, 2, &n);
   lg_http_buf_t hb;
-  lg_http_buf_init(&hb, NULL, 0);
+  scratch(lgb_get(L), &hb);
   if (lg_http_write_chunk(&hb, data, n) != 0) {
-    lg_http_buf_free(&hb);
+    unscratch(lgb_get(L), &hb);
     return luaL_error(L, "not enough memory");
   }
   return sendbuf(L, t, &hb);
@@ -339,9 +371,9 @@ static int l_request(lua_State *L) {
   const char *body = luaL_optlstring(L, 5, NULL, &blen);
   lg_http_buf_t hb;
   int rc;
-  lg_http_buf_init(&hb, NULL, 0);
+  scratch(lgb_get(L), &hb);
   if (lg_http_write_reqline(&hb, method, target) != 0) {
-    lg_http_buf_free(&hb);
+    unscratch(lgb_get(L), &hb);
     return luaL_error(L, "bad method or target: %s %s", method, target);
   }
   putheaders(L, &hb, 4);
@@ -349,7 +381,7 @@ static int l_request(lua_State *L) {
                          NULL, LG_HTTP_CONN_CLOSE);
   if (rc == 0 && body != NULL) rc = lg_http_buf_put(&hb, body, blen);
   if (rc != 0) {
-    lg_http_buf_free(&hb);
+    unscratch(lgb_get(L), &hb);
     return luaL_error(L, "not enough memory");
   }
   return sendbuf(L, t, &hb);

@@ -170,6 +170,8 @@ static int p_gc(lua_State *L) {
   free(b->dirty);
   free(b->cofree);
   free(b->errors);
+  free(b->wbuf);
+  b->wbuf = NULL;
   b->freeslots = b->dirty = b->errors = NULL;
   b->cofree = NULL;
   b->nfree = b->ndirty = b->ncofree = b->nerrors = 0;

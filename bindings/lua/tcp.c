@@ -16,6 +16,7 @@ const char *lgb_ioerror(int rc) {
   case UV_ECONNRESET: return "reset";
   case UV_EADDRINUSE: return "address already in use";
   case UV_EHOSTUNREACH: case UV_ENETUNREACH: return "unreachable";
+  case UV_EAI_NONAME: return "host not found";
   case LG_ENOMEM: case UV_ENOMEM: case UV_ENOBUFS: return "not enough memory";
   default: return rc < 0 ? uv_strerror(rc) : lg_strerror(rc);
   }
@@ -175,12 +176,13 @@ static int c_receive(lua_State *L) {
   size_t n = 0, len = 0, skip = 0;
   int mode = readmode(L, 2, &n), rc;
   if (!lua_isnoneornil(L, 3)) {
-    /* Woken by an error (timeout, close): hand over what came so far. */
-    rc = lg_tcp_read(t, b->p.curg, LG_TCP_SOME, 0, &data, &len, &skip);
+    /* Woken by an error (timeout, close): hand over what came so far,
+     * without waiting again. */
+    len = lg_tcp_buffered(t, &data);
     lua_pushnil(L);
     lua_pushvalue(L, 3);
-    lua_pushlstring(L, rc == 0 ? data : "", rc == 0 ? len : 0);
-    if (rc == 0) lg_tcp_consume(t, len);
+    lua_pushlstring(L, data != NULL ? data : "", len);
+    if (len > 0) lg_tcp_consume(t, len);
     return 3;
   }
   if (mode == LG_TCP_BYTES && n == 0) {

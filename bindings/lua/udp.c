@@ -85,6 +85,11 @@ static int u_settimeout(lua_State *L) {
 static int u_sockname(lua_State *L) {
   struct sockaddr_storage ss;
   int rc = lg_udp_addr(checkudp(L, 1), &ss);
+  if (rc == UV_EBADF) {  /* open, but no address until bound or used */
+    lua_pushnil(L);
+    lua_pushliteral(L, "not bound");
+    return 2;
+  }
   if (rc != 0) return lgb_pushioerror(L, rc);
   return lgb_pushaddr(L, &ss);
 }

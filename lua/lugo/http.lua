@@ -42,6 +42,9 @@ end
 local res_methods = {}
 local res_mt = { __name = "lugo.http.response", __index = res_methods }
 
+-- Framing for core.http_respond.
+local LENGTH, CHUNKED = 0, 1
+
 -- Past this many buffered bytes, res:write starts sending (chunked).
 local STREAM_AT = 64 * 1024
 
@@ -54,27 +57,43 @@ function res_methods:status(code)
   return self
 end
 
+-- Headers lugo writes itself from how the body is sent.
+local FRAMING = { ["content-length"] = true, ["transfer-encoding"] = true }
+
 function res_methods:header(k, v)
   if self.sent then error("response already started", 2) end
   if type(k) ~= "string" or (type(v) ~= "string" and type(v) ~= "number") then
     error("bad argument to 'header' (string name and string value expected)", 2)
   end
+  v = tostring(v)
+  if k == "" or k:find("[^%w!#$%%&'*+%-.^_`|~]") or v:find("\r", 1, true)
+      or v:find("\n", 1, true) or v:find("\0", 1, true) then
+    error("bad argument to 'header' (name must be a token, value must not hold CR, LF or NUL)", 2)
+  end
+  local lk = k:lower()
+  if FRAMING[lk] then return self end  -- lugo frames the body itself
+  if lk == "connection" and v:lower() == "close" then
+    self.close = true
+    return self
+  end
   local h = self.headers
   h[#h + 1] = k
-  h[#h + 1] = tostring(v)
+  h[#h + 1] = v
   return self
 end
 
 -- Send what is buffered as the start of a chunked body (HTTP/1.1), or
 -- keep buffering (HTTP/1.0 cannot take chunks).
 local function flush(self)
-  local body = concat(self.parts)
-  self.parts, self.size = {}, 0
+  local parts = self.parts
+  local body = concat(parts)
+  for i = #parts, 1, -1 do parts[i] = nil end
+  self.size = 0
   local ok, err
   if not self.sent then
     self.sent = true
     ok, err = sent(http_respond(self.conn, self.code, self.headers, body,
-      "chunked", self.close, self.head))
+      CHUNKED, self.close, self.head))
   elseif not self.head then
     ok, err = sent(http_chunk(self.conn, body))
   end
@@ -102,8 +121,9 @@ function res_methods:finish(s)
     return sent(http_chunk(self.conn, ""))
   end
   self.sent = true
+  local parts = self.parts
   return sent(http_respond(self.conn, self.code, self.headers,
-    concat(self.parts), "length", self.close, self.head))
+    #parts == 1 and parts[1] or concat(parts), LENGTH, self.close, self.head))
 end
 
 local ERRORS = {
@@ -114,7 +134,7 @@ local ERRORS = {
 
 local function fail(conn, status)
   http_respond(conn, status, { "Content-Type", "text/plain" },
-    (ERRORS[status] or "error") .. "\n", "length", true)
+    (ERRORS[status] or "error") .. "\n", LENGTH, true)
 end
 
 -- A handler's error goes to opts.onerror, else lugo.onerror, else stderr;
@@ -127,10 +147,13 @@ local function report(srv, err)
 end
 
 -- One connection: requests in order (pipelined ones too) until either
--- side closes, the client stays idle too long, or a request is bad.
+-- side closes, the client stays idle too long, or a request is bad. The
+-- response object is reused from request to request: less garbage.
 local function serve_conn(srv, conn)
+  srv.conns[conn] = true
   local state = http_state("request", srv.max_head, srv.max_body,
     srv.read_timeout)
+  local res = setmetatable({ conn = conn, headers = {}, parts = {} }, res_mt)
   while not srv.closed do
     conn:settimeout(srv.idle_timeout)
     local req, err = read(state, conn)
@@ -141,11 +164,12 @@ local function serve_conn(srv, conn)
     req.rawbody, req.body = req.body, nil
     setmetatable(req, req_mt)
     local keep = req.keepalive
-    local res = setmetatable({
-      conn = conn, code = 200, headers = {}, parts = {}, size = 0,
-      close = not keep, head = req.method == "HEAD",
-      chunkable = req.version == "1.1",
-    }, res_mt)
+    local headers, parts = res.headers, res.parts
+    for i = #headers, 1, -1 do headers[i] = nil end
+    for i = #parts, 1, -1 do parts[i] = nil end
+    res.code, res.size, res.sent, res.finished = 200, 0, nil, nil
+    res.close, res.head, res.chunkable = not keep, req.method == "HEAD",
+      req.version >= 1.1
     local ok, herr = xpcall(srv.handler, traceback, req, res)
     if not ok then
       report(srv, herr)
@@ -160,16 +184,19 @@ local function serve_conn(srv, conn)
     end
     if not keep then break end
   end
+  srv.conns[conn] = nil
   conn:close()
 end
 
 local server_methods = {}
 local server_mt = { __name = "lugo.http.server", __index = server_methods }
 
---- Stop accepting; connections finish the request they are on.
+--- Stop accepting and close every connection, as Go's Server.Close:
+-- a handler still running finds its writes failing with "closed".
 function server_methods:close()
   self.closed = true
   self.listener:close()
+  for conn in pairs(self.conns) do conn:close() end
 end
 
 function server_methods:addr()
@@ -196,6 +223,7 @@ function http.serve(opts)
   if not ln then return nil, err end
   local srv = setmetatable({
     listener = ln, handler = opts.handler, onerror = opts.onerror,
+    conns = setmetatable({}, { __mode = "k" }),
     max_head = opts.max_head, max_body = opts.max_body,
     idle_timeout = opts.idle_timeout or 60,
     read_timeout = opts.read_timeout or 30,

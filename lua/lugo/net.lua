@@ -29,7 +29,7 @@ end
 --- The first address for host: an IP literal as it is, a name resolved.
 local function address(host)
   if type(host) ~= "string" then
-    return nil, "host must be a string, got " .. type(host)
+    error("bad argument #1 (host string expected, got " .. type(host) .. ")", 3)
   end
   if isip(host) then return host end
   local list, err = dns.resolve(host)
