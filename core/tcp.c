@@ -54,27 +54,33 @@ static void close_cb(uv_handle_t *h) {
   unref((lg_tcp_t *)h);
 }
 
-int lg_tcp_new(lg_p_t *p, int family, lg_tcp_t **out) {
+/* A zeroed stream for `p`, before its handle is initialized. */
+static lg_tcp_t *alloc_stream(lg_p_t *p) {
   lg_tcp_t *t = lg__malloc(sizeof *t);
+  if (t == NULL) return NULL;
+  memset(t, 0, sizeof *t);
+  t->p = p;
+  t->refs = 2;
+  t->timeout = -1;
+  return t;
+}
+
+int lg_tcp_new(lg_p_t *p, int family, lg_tcp_t **out) {
+  lg_tcp_t *t = alloc_stream(p);
   int rc;
   if (t == NULL) return LG_ENOMEM;
-  memset(t, 0, sizeof *t);
   if ((rc = uv_tcp_init_ex(&p->loop, &t->h.tcp, (unsigned)family)) != 0) {
     lg__free(t);
     return rc;
   }
-  t->p = p;
-  t->refs = 2;
-  t->timeout = -1;
   *out = t;
   return 0;
 }
 
 int lg_tcp_stdin(lg_p_t *p, lg_tcp_t **out) {
-  lg_tcp_t *t = lg__malloc(sizeof *t);
+  lg_tcp_t *t = alloc_stream(p);
   int rc;
   if (t == NULL) return LG_ENOMEM;
-  memset(t, 0, sizeof *t);
   if (uv_guess_handle(0) == UV_TTY) {
     rc = uv_tty_init(&p->loop, &t->h.tty, 0, 1);
   } else if ((rc = uv_pipe_init(&p->loop, &t->h.pipe, 0)) == 0 &&
@@ -87,9 +93,6 @@ int lg_tcp_stdin(lg_p_t *p, lg_tcp_t **out) {
     lg__free(t);
     return rc;
   }
-  t->p = p;
-  t->refs = 2;
-  t->timeout = -1;
   *out = t;
   return 0;
 }

@@ -131,6 +131,14 @@ static int wait_more(lua_State *L, lgb_t *b, lg_tcp_t *t, size_t have,
   return 1;
 }
 
+/* A malformed message: nil and the HTTP status to answer with. */
+static int badmessage(lua_State *L, hstate_t *h, int status) {
+  restart(h);
+  lua_pushnil(L);
+  lua_pushinteger(L, status);
+  return 2;
+}
+
 /* core.http_read(state, conn [, err]) -> msg | PARK [, err] | nil, err
  * Reads one whole message; err is "closed", "timeout", ... or an HTTP
  * status number for a malformed one (400, 413, 431, 501, 505). */
@@ -151,13 +159,9 @@ static int l_read(lua_State *L) {
     rc = lg_tcp_read(t, b->p.curg, LG_TCP_SOME, 0, &data, &len, &skip);
     if (rc == LG_PARKED) return lgb_park(L, b, b->p.curg, NULL, 0);
     if (rc != 0) {
-      int started = h->started;
+      if (rc == LG_ECLOSED && (len > 0 || h->started))
+        return badmessage(L, h, 400);  /* the peer stopped mid-message */
       restart(h);
-      if (rc == LG_ECLOSED && (len > 0 || started)) {
-        lua_pushnil(L);
-        lua_pushinteger(L, 400);  /* the peer stopped mid-message */
-        return 2;
-      }
       return lgb_pushioerror(L, rc);
     }
     if (!h->started && h->read_timeout >= 0)
@@ -168,12 +172,7 @@ static int l_read(lua_State *L) {
       if (wait_more(L, b, t, len, &rc)) return rc;
       continue;
     }
-    if (rc != 0) {
-      restart(h);
-      lua_pushnil(L);
-      lua_pushinteger(L, rc);
-      return 2;
-    }
+    if (rc != 0) return badmessage(L, h, rc);
     need = h->ps.headlen;
     if (h->ps.expect_continue && !h->continued && len == need &&
         h->ps.body != LG_HTTP_BODY_NONE) {
@@ -211,12 +210,7 @@ static int l_read(lua_State *L) {
         if (wait_more(L, b, t, len, &rc)) return rc;
         continue;
       }
-      if (rc != 0) {
-        restart(h);
-        lua_pushnil(L);
-        lua_pushinteger(L, rc);
-        return 2;
-      }
+      if (rc != 0) return badmessage(L, h, rc);
       need = at;
       pushmessage(L, h, data);
       lua_pushlstring(L, h->body.data != NULL ? h->body.data : "",
