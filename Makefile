@@ -29,7 +29,7 @@ HDR      = $(wildcard core/*.h bindings/lua/*.h)
 CORE_OBJ = $(CORE_SRC:%.c=build/obj/%.o)
 ROOT    := $(CURDIR)
 
-.PHONY: all deps deps-bench check-lua env test run bench install rock clean
+.PHONY: all deps deps-test deps-bench check-lua env test run bench install rock clean
 .DELETE_ON_ERROR:
 .SECONDARY: $(CORE_OBJ)
 
@@ -37,6 +37,9 @@ all: build/lua5.4/lugo/core.so build/luajit/lugo/core.so
 
 deps:
 	@.ci/deps.sh
+
+deps-test:
+	@.ci/deps.sh test
 
 deps-bench:
 	@.ci/deps.sh bench
@@ -70,7 +73,7 @@ env: check-lua build/$(LUA)/lugo/core.so
 
 # .ci/test.sh builds what each suite needs itself, so a build failure is
 # counted as a failed suite and the summary line still comes last.
-test: deps
+test: deps-test
 	@MAKE="$(MAKE)" .ci/test.sh
 
 run: check-lua build/$(LUA)/lugo/core.so

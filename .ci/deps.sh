@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install the Debian 12 packages lugo needs and does not have yet.
-# Usage: .ci/deps.sh [bench]     (run by every make target; cheap when all is
+# Usage: .ci/deps.sh [test|bench]  (run by every make target; cheap when all is
 # present). As root it runs apt-get; otherwise it prints the command and fails.
 # Everything goes to stderr, so `eval "$(make -s env)"` sees only the exports.
 set -u
@@ -22,9 +22,15 @@ has luajit     || need luajit2
 pc libuv       || need libuv1-dev
 has busted     || need lua-busted
 has luarocks   || need luarocks
+if [ "${1:-}" = test ] || [ "${1:-}" = bench ]; then
+  # the specs talk to real clients (curl, wrk) and drive the REPL
+  # through a pseudo-terminal (script)
+  has curl   || need curl
+  has wrk    || need wrk
+  has script || need bsdutils
+fi
 if [ "${1:-}" = bench ]; then
   has go  || need golang-go
-  has wrk || need wrk
   # bench/net.sh: nginx with lua-nginx-module (content_by_lua_block), which
   # runs on the OpenResty LuaJIT (luajit2) that lugo uses already. Where
   # services start on install (no policy-rc.d saying no), the package's

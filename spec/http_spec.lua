@@ -2,12 +2,18 @@ describe("lugo.http", function()
   local h = require "spec.helper"
   local lugo = h.lugo
 
-  -- A server for one spec: returns it and its base URL.
+  -- A server for one spec: returns it and its base URL. It is closed
+  -- when the spec ends, however it ends, so a failure does not leave a
+  -- listener behind for the specs after it.
   local function serve(handler, opts)
     opts = opts or {}
     opts.port, opts.handler = 0, handler
     local srv = assert(lugo.http.serve(opts))
     local _, port = srv:addr()
+    finally(function()
+      srv:close()
+      pcall(lugo.run)
+    end)
     return srv, "http://127.0.0.1:" .. port, port
   end
 

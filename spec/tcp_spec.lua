@@ -6,6 +6,7 @@ describe("lugo.tcp", function()
   local function echo_server(handler)
     local ln = assert(lugo.tcp.listen("127.0.0.1", 0))
     local _, port = ln:addr()
+    finally(function() ln:close() end)  -- even when the spec fails
     lugo.go(function()
       while true do
         local c = ln:accept()
