@@ -26,6 +26,9 @@ static inline int lgb_resetthread(lua_State *co, lua_State *from) {
 #endif
 }
 
+/* lua_rawgeti, returning the type of what it pushed. */
+#define lgb_rawgeti(L, t, n) lua_rawgeti((L), (t), (n))
+
 #else /* LuaJIT 2.1: the 5.1 API plus a few 5.2 functions */
 #define LGB_HAS_INTEGERS 0
 #define LGB_HAS_YIELDK 0
@@ -48,6 +51,11 @@ static inline int lgb_resetthread(lua_State *co, lua_State *from) {
 }
 
 #define lua_rawlen(L, i) lua_objlen((L), (i))
+
+static inline int lgb_rawgeti(lua_State *L, int t, int n) {
+  lua_rawgeti(L, t, n);
+  return lua_type(L, -1);
+}
 #define LUA_OK 0
 #endif
 

@@ -228,10 +228,20 @@ static void run_g(lua_State *L, lgb_t *b, lg_g_t *g) {
   if (lua_status(co) == LUA_OK) {  /* not started: function and args */
     nargs = lua_gettop(co) - 1;
   } else if (g->reason == LG_WRECV && g->val.type != LG_VREF) {
-    /* The hot case (ping-pong): push straight onto the coroutine. */
+    /* The hot cases (ping-pong, select): push straight onto the
+     * coroutine, no trip through L. */
     lgb_pushvalue(co, b, &g->val);
     lua_pushboolean(co, g->ok > 0);
     nargs = 2;
+  } else if (g->reason == LG_WSELECT && g->rc == 0 &&
+             g->val.type != LG_VREF) {
+    lua_pushinteger(co, g->sel + 1);
+    nargs = 1;
+    if (g->ok >= 0) {
+      lgb_pushvalue(co, b, &g->val);
+      lua_pushboolean(co, g->ok > 0);
+      nargs = 3;
+    }
   } else {
     nargs = push_wake(L, b, g);
     lua_xmove(L, co, nargs);
