@@ -423,4 +423,9 @@ int lg_cond_wait(lg_cond_t *c, lg_g_t *g);    /* always LG_PARKED */
 int lg_cond_signal(lg_cond_t *c);             /* number woken */
 int lg_cond_broadcast(lg_cond_t *c);
 
+/* ------------------------------------------------------------------ http
+ * HTTP/1.1 parsing and writing over byte buffers, kept in a header of
+ * its own for its size; a C host still includes only this one. */
+#include "http.h"
+
 #endif

@@ -5,12 +5,14 @@
 rockspec_format = "3.0"
 package = "lugo"
 version = "scm-1"
-source = { url = "git+file:///dev/null" }  -- TODO(lead): the repository URL
+-- Built from a checkout with `luarocks make`; the rock is not published, so
+-- the source URL is a placeholder luarocks needs but never fetches.
+source = { url = "git+file:///dev/null" }
 description = {
   summary = "Go's concurrency model as a C runtime driven by Lua",
-  detailed = "Goroutines, channels, select, timers and sync for Lua 5.4 "
-    .. "and LuaJIT, run by a C scheduler on libuv.",
-  license = "MIT",  -- TODO(lead): confirm
+  detailed = "Goroutines, channels, select, timers, sync, TCP, UDP, DNS "
+    .. "and HTTP/1.1 for Lua 5.4 and LuaJIT, run by a C scheduler on libuv.",
+  license = "MIT",
 }
 dependencies = { "lua >= 5.1" }
 external_dependencies = {
