@@ -106,8 +106,8 @@ rock:
 clean:
 	rm -rf build
 
-# libFuzzer on core/http.c: `make fuzz [FUZZ_SECONDS=60]`. spec/fuzz/deps.sh
-# installs clang and libFuzzer's runtime the way .ci/deps.sh installs the
+# libFuzzer on core/http.c: `make fuzz [FUZZ_SECONDS=60]`. `.ci/deps.sh fuzz`
+# installs clang and libFuzzer's runtime the way it installs the
 # rest. The fuzzer grows a copy of the seed corpus in build/fuzz/corpus (kept
 # between runs); a crash is saved as build/fuzz/crash-* and fails the target.
 FUZZ_SECONDS ?= 60
@@ -118,7 +118,7 @@ FUZZ_SRC      = spec/fuzz/http_fuzz.c core/http.c core/base.c
 
 .PHONY: fuzz
 build/fuzz/http_fuzz: $(FUZZ_SRC) core/http.h core/lugo.h | deps
-	@spec/fuzz/deps.sh
+	@.ci/deps.sh fuzz
 	@mkdir -p $(@D)
 	$(FUZZ_CC) -std=c11 -D_GNU_SOURCE $(WARN) -Werror $(FUZZ_SAN) -Icore \
 	  $(UV_CFLAGS) -o $@ $(FUZZ_SRC) $(UV_LIBS)

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install the Debian 12 packages lugo needs and does not have yet.
-# Usage: .ci/deps.sh [test|bench]  (run by every make target; cheap when all is
+# Usage: .ci/deps.sh [test|bench|fuzz]  (run by every make target; cheap when all is
 # present). As root it runs apt-get; otherwise it prints the command and fails.
 # Everything goes to stderr, so `eval "$(make -s env)"` sees only the exports.
 set -u
@@ -12,6 +12,16 @@ need() {
 }
 has() { command -v "$1" >/dev/null 2>&1; }
 pc() { pkg-config --exists "$1" 2>/dev/null; }
+# Can clang link a libFuzzer target? That is the only question for fuzz.
+links() {
+  local t; t=$(mktemp -d)
+  printf '%s\n' '#include <stddef.h>' \
+    'int LLVMFuzzerTestOneInput(const char *d, size_t n) {' \
+    '  (void)d; (void)n; return 0; }' >"$t/f.c"
+  clang -fsanitize=fuzzer,address,undefined -o "$t/f" "$t/f.c" \
+    >/dev/null 2>&1
+  local rc=$?; rm -rf "$t"; return $rc
+}
 
 has pkg-config || need pkg-config
 has lua5.4     || need lua5.4
@@ -28,6 +38,14 @@ if [ "${1:-}" = test ] || [ "${1:-}" = bench ]; then
   has curl   || need curl
   has wrk    || need wrk
   has script || need bsdutils
+fi
+if [ "${1:-}" = fuzz ]; then
+  # clang, and libFuzzer's runtime, which Debian ships apart from clang
+  if ! has clang; then
+    need clang libclang-rt-dev
+  elif ! links; then
+    need "libclang-rt-$(clang -dumpversion | cut -d. -f1)-dev"
+  fi
 fi
 if [ "${1:-}" = bench ]; then
   has go  || need golang-go

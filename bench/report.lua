@@ -3,6 +3,7 @@
 
 --   (arg 4: the BENCH_SCALE the sizes were multiplied by)
 
+local print_table = dofile("bench/table.lua")  -- run from the repo root
 local results_file, errors_file, columns_arg = arg[1], arg[2], arg[3]
 local scale = tonumber(arg[4]) or 1
 
@@ -109,25 +110,7 @@ for _, r in ipairs(ROWS) do
   end
 end
 
-local width = {}
-for _, row in ipairs(rows) do
-  for i, s in ipairs(row) do
-    width[i] = math.max(width[i] or 0, #s)
-  end
-end
-for n, row in ipairs(rows) do
-  local out = {}
-  for i, s in ipairs(row) do
-    if i <= 2 then out[i] = s .. (" "):rep(width[i] - #s)
-    else out[i] = (" "):rep(width[i] - #s) .. s end
-  end
-  print(table.concat(out, "  "))
-  if n == 1 then
-    local total = 0
-    for i = 1, #width do total = total + width[i] + 2 end
-    print(("-"):rep(total - 2))
-  end
-end
+print_table(rows)
 
 -- Extra counts worth knowing when reading 4b and 4c.
 local notes = {}

@@ -1,5 +1,6 @@
 --- Print bench/net.sh's table from its results and errors files.
 --   lua5.4 bench/http/report.lua RESULTS ERRORS "col1 col2 …" SECS ECHO_SECS
+local print_table = dofile("bench/table.lua")  -- run from the repo root
 local results_file, errors_file, columns_arg = arg[1], arg[2], arg[3]
 local secs, echo_secs = arg[4] or "?", arg[5] or "?"
 
@@ -94,23 +95,7 @@ for _, r in ipairs(ROWS) do
   rows[#rows + 1] = row
 end
 
-local width = {}
-for _, row in ipairs(rows) do
-  for i, s in ipairs(row) do width[i] = math.max(width[i] or 0, #s) end
-end
-for n, row in ipairs(rows) do
-  local out = {}
-  for i, s in ipairs(row) do
-    if i <= 2 then out[i] = s .. (" "):rep(width[i] - #s)
-    else out[i] = (" "):rep(width[i] - #s) .. s end
-  end
-  print(table.concat(out, "  "))
-  if n == 1 then
-    local total = 0
-    for i = 1, #width do total = total + width[i] + 2 end
-    print(("-"):rep(total - 2))
-  end
-end
+print_table(rows)
 
 print()
 print("ratios: lugo / nginx and lugo / go (req/s, MB/s: below 1 = lugo slower;"
