@@ -139,6 +139,30 @@ end
 
 lugo.pool = pool.new
 
+--------------------------------------------------------- introspection
+
+local METRICS = {  -- name, stats field, type, help
+  { "goroutines", "goroutines", "gauge", "Live goroutines." },
+  { "goroutines_runnable", "runnable", "gauge", "Goroutines ready to run." },
+  { "goroutines_blocked", "blocked", "gauge", "Goroutines parked." },
+  { "timers", "timers", "gauge", "Pending timers." },
+  { "channels", "channels", "gauge", "Live channels." },
+  { "lua_heap_bytes", "memory", "gauge", "Lua heap of the processor." },
+  { "switches_total", "switches", "counter", "Goroutine resumes." },
+  { "steals_total", "steals", "counter", "Tasks stolen from other processors." },
+}
+
+--- The runtime's counters and gauges in Prometheus' text format.
+function lugo.metrics()
+  local st, out = core.stats(), {}
+  for _, m in ipairs(METRICS) do
+    local name = "lugo_" .. m[1]
+    out[#out + 1] = ("# HELP %s %s\n# TYPE %s %s\n%s %d\n"):format(
+      name, m[4], name, m[3], name, st[m[2]])
+  end
+  return table.concat(out)
+end
+
 ------------------------------------------------------- user coroutines
 -- A park inside the user's own coroutine (an iterator made with
 -- coroutine.wrap, say) yields PARK to the user's resume. Pass it on to
