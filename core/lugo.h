@@ -279,6 +279,119 @@ typedef struct lg_scase_s {
 int lg_select(lg_p_t *p, lg_g_t *g, lg_scase_t *cases, int n, int block,
               int *chosen, lg_value_t *v, int *ok);
 
+/* -------------------------------------------------------- value encoding
+ * A compact, self-contained byte encoding of one value, so that another
+ * processor (another Lua state) can rebuild it: what shared channels and
+ * lugo.spawn copy. The core knows nothing of Lua; the binding walks a Lua
+ * value and puts its items, then gets them back in the other state.
+ *
+ * The bytes are a sequence of items, each a tag byte and its payload:
+ *   LG_TNIL, LG_TFALSE, LG_TTRUE   nothing
+ *   LG_TINT      int64, zigzag varint (kept apart from floats)
+ *   LG_TFLOAT    double, 8 bytes little-endian
+ *   LG_TSTR      varint length, then the bytes (may hold NULs)
+ *   LG_TTABLE    varint array and hash size hints, then key, value, key,
+ *                value ... items, then LG_TEND. Tables are numbered from 0
+ *                in the order their LG_TTABLE items appear.
+ *   LG_TREF      varint number of a table begun earlier (maybe still open):
+ *                the same table again, for cycles and shared references
+ *   LG_TSHARED   a type byte and an opaque pointer (8 bytes): a shared
+ *                object (channel, waitgroup, ...) passed by reference.
+ * The encoding is for processes of one build: pointers and byte order are
+ * those of the machine. */
+enum {
+  LG_TNIL, LG_TFALSE, LG_TTRUE, LG_TINT, LG_TFLOAT, LG_TSTR, LG_TTABLE,
+  LG_TEND, LG_TREF, LG_TSHARED
+};
+
+/* Default cap on one encoded value; more is UV_EMSGSIZE. */
+#define LG_ENC_MAXSIZE ((size_t)64 << 20)
+/* Deepest nesting of tables an encoder or decoder accepts. */
+#define LG_ENC_MAXDEPTH 200
+
+/* A growable byte writer. Every put returns 0, LG_ENOMEM, UV_EMSGSIZE
+ * (the value would pass the cap) or LG_EINVAL (misuse: an LG_TEND with
+ * no table open, a reference to a table not begun, nesting past
+ * LG_ENC_MAXDEPTH). The first error sticks: later puts write nothing and
+ * return it again, so a host may check only the last one. */
+typedef struct lg_enc_s {
+  unsigned char *buf;     /* owned by the encoder, lg__malloc'd */
+  size_t len, cap;
+  size_t max;             /* cap on len */
+  uint64_t ntables;       /* LG_TTABLE items put: the next table's number */
+  int depth;              /* tables open */
+  int err;                /* first error, 0 if none */
+} lg_enc_t;
+
+/* An empty encoder holding at most `max` bytes (0: LG_ENC_MAXSIZE).
+ * Allocates nothing. */
+void lg_enc_init(lg_enc_t *e, size_t max);
+/* Free the buffer; `e` is empty again (same cap) and may be reused.
+ * Safe twice. */
+void lg_enc_free(lg_enc_t *e);
+/* Hand the bytes to the caller, who frees them with lg__free(); `e` is
+ * left empty. Returns NULL (and *len 0) if nothing was put or a put
+ * failed; the encoder still owns nothing then. */
+void *lg_enc_take(lg_enc_t *e, size_t *len);
+
+int lg_enc_nil(lg_enc_t *e);
+int lg_enc_bool(lg_enc_t *e, int b);
+int lg_enc_int(lg_enc_t *e, int64_t i);
+int lg_enc_float(lg_enc_t *e, double n);
+/* Copies the `len` bytes at `s`. */
+int lg_enc_str(lg_enc_t *e, const void *s, size_t len);
+/* Begin table number e->ntables (read it before the call); `narr` and
+ * `nrec` are size hints for the decoder, 0 if unknown. */
+int lg_enc_table(lg_enc_t *e, size_t narr, size_t nrec);
+/* End the innermost open table. */
+int lg_enc_end(lg_enc_t *e);
+/* The table numbered `idx` again. */
+int lg_enc_ref(lg_enc_t *e, uint64_t idx);
+/* A shared object: `type` (0..255, the host's) and `obj`, which the
+ * encoding does not own or retain: keeping it alive until the bytes are
+ * decoded is the host's business. */
+int lg_enc_shared(lg_enc_t *e, int type, void *obj);
+
+/* One item read back. A string points into the decoder's input. */
+typedef struct lg_item_s {
+  int tag;                /* LG_T* */
+  union {
+    int64_t i;            /* LG_TINT */
+    double n;             /* LG_TFLOAT */
+    struct {
+      const char *p;
+      size_t len;
+    } s;                  /* LG_TSTR */
+    struct {
+      size_t narr, nrec;  /* hints, clamped to what the input can hold */
+    } t;                  /* LG_TTABLE */
+    uint64_t ref;         /* LG_TREF: below the tables read so far */
+    struct {
+      void *obj;
+      int type;
+    } shared;             /* LG_TSHARED */
+  } u;
+} lg_item_t;
+
+/* A reader over bytes it borrows: they must outlive the decoder and the
+ * strings of its items. It allocates nothing and never reads past the
+ * `len` bytes, whatever they hold. */
+typedef struct lg_dec_s {
+  const unsigned char *p, *end;
+  uint64_t ntables;       /* LG_TTABLE items read */
+  int depth;              /* tables open */
+} lg_dec_t;
+
+void lg_dec_init(lg_dec_t *d, const void *data, size_t len);
+/* The next item into *it: 0, or LG_EINVAL when the input is truncated or
+ * corrupt (an unknown tag, an LG_TEND with no table open, a reference to
+ * a table not read yet, nesting past LG_ENC_MAXDEPTH); then `d` is
+ * unchanged. The caller checks the shape (a key is not nil, ...). */
+int lg_dec_next(lg_dec_t *d, lg_item_t *it);
+/* Bytes not read yet: 0 once a whole value has been read, if the input
+ * held just that. */
+size_t lg_dec_left(const lg_dec_t *d);
+
 /* ------------------------------------------------------------------- tcp
  * A TCP stream or listener on the P's loop. The host owns one reference,
  * dropped with lg_tcp_release (which closes it). Calls that may wait take

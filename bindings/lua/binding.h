@@ -159,6 +159,7 @@ void lgb_open_fs(lua_State *L);
 void lgb_open_udp(lua_State *L);
 void lgb_open_http(lua_State *L);
 void lgb_open_dns(lua_State *L);
+void lgb_open_value(lua_State *L);
 
 /* luaL_setfuncs with the module's upvalues, which sit just below the
  * target table. */

@@ -233,6 +233,7 @@ int luaopen_lugo_core(lua_State *L) {
   lgb_open_select(L);
   lgb_open_timer(L);
   lgb_open_sync(L);
+  lgb_open_value(L);
   lgb_open_tcp(L);
   lgb_open_events(L);
   lgb_open_fs(L);

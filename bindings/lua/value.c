@@ -1,0 +1,363 @@
+/* Lua values to and from the byte encoding of core/value.c: what shared
+ * channels and lugo.spawn copy from one processor's Lua state into
+ * another's. Copyable: nil, booleans, numbers (integer and float kept
+ * apart on 5.4), strings and tables of those, cycles and shared
+ * references kept. Metatables do not cross: a table's raw contents do.
+ * Anything else raises an error naming where it sits in the value:
+ * `args[2].conn: userdata cannot cross processors`. */
+#include <limits.h>
+#include <string.h>
+#include "binding.h"
+
+#define ENC_MT "lugo.encoder"
+
+/* The path of the item being encoded, for errors. */
+typedef struct level_s {
+  int key;                /* stack index of the key */
+  int inkey;              /* walking the key itself (a table key) */
+} level_t;
+
+typedef struct walk_s {
+  lg_enc_t *e;
+  int seen;               /* stack index: table -> its number */
+  const char *root;       /* the value's name: "value", "args[2]" */
+  int depth;              /* tables open */
+  level_t path[LG_ENC_MAXDEPTH];
+} walk_t;
+
+/* ---------------------------------------------------------------- errors */
+
+/* A key that reads as a field name: `.name`. */
+static int isname(const char *s, size_t len) {
+  size_t i;
+  if (len == 0 || len > 40 || (s[0] >= '0' && s[0] <= '9')) return 0;
+  for (i = 0; i < len; i++) {
+    char c = s[i];
+    if (!(c == '_' || (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
+          (c >= 'A' && c <= 'Z')))
+      return 0;
+  }
+  return 1;
+}
+
+/* A string key as `.name` or `["text"]`, long ones cut short. */
+static void addstrkey(luaL_Buffer *B, const char *s, size_t len) {
+  size_t i, n = len > 32 ? 32 : len;
+  char esc[8];
+  if (isname(s, len)) {
+    luaL_addchar(B, '.');
+    luaL_addlstring(B, s, len);
+    return;
+  }
+  luaL_addstring(B, "[\"");
+  for (i = 0; i < n; i++) {
+    unsigned char c = (unsigned char)s[i];
+    if (c == '"' || c == '\\') {
+      luaL_addchar(B, '\\');
+      luaL_addchar(B, (char)c);
+    } else if (c < 32 || c == 127) {
+      snprintf(esc, sizeof esc, "\\%d", c);
+      luaL_addstring(B, esc);
+    } else {
+      luaL_addchar(B, (char)c);
+    }
+  }
+  if (n < len) luaL_addstring(B, "...");
+  luaL_addstring(B, "\"]");
+}
+
+/* One step of the path: the key at `k`. Leaves the stack balanced
+ * between buffer operations, as luaL_Buffer requires. */
+static void addkey(lua_State *L, luaL_Buffer *B, int k, int inkey) {
+  char num[64];
+  size_t len;
+  const char *s;
+  switch (lua_type(L, k)) {
+  case LUA_TSTRING:
+    s = lua_tolstring(L, k, &len);
+    addstrkey(B, s, len);
+    break;
+  case LUA_TNUMBER:
+    /* tostring on a copy: converting the key itself would upset
+     * lua_next */
+    lua_pushvalue(L, k);
+    snprintf(num, sizeof num, "[%s]", lua_tostring(L, -1));
+    lua_pop(L, 1);
+    luaL_addstring(B, num);
+    break;
+  case LUA_TBOOLEAN:
+    luaL_addstring(B, lua_toboolean(L, k) ? "[true]" : "[false]");
+    break;
+  default:  /* a table: the error is in it, or in the value it keys */
+    luaL_addstring(B, inkey ? "[table key]" : "[table]");
+  }
+}
+
+static const char *tname(lua_State *L, int i) {
+  return lua_type(L, i) == LUA_TLIGHTUSERDATA ? "light userdata"
+                                              : luaL_typename(L, i);
+}
+
+/* Raise "<path>: <what>". `upto` levels of the path are named. The
+ * encoder's buffer is freed first (its userdata's __gc would, later). */
+static int walkerror(lua_State *L, walk_t *w, int upto, const char *what) {
+  luaL_Buffer B;
+  int i;
+  lg_enc_free(w->e);
+  lua_checkstack(L, 4);
+  luaL_buffinit(L, &B);
+  luaL_addstring(&B, w->root);
+  for (i = 0; i < upto; i++)
+    addkey(L, &B, w->path[i].key, w->path[i].inkey);
+  luaL_addstring(&B, ": ");
+  luaL_addstring(&B, what);
+  luaL_pushresult(&B);
+  return lua_error(L);
+}
+
+static int uncopyable(lua_State *L, walk_t *w, int i, const char *suffix) {
+  lua_pushfstring(L, "%s%s cannot cross processors", tname(L, i),
+                  suffix);
+  /* walkerror copies it into its buffer before anything is popped */
+  return walkerror(L, w, w->depth, lua_tostring(L, -1));
+}
+
+/* Raise for a failed put. */
+static void check(lua_State *L, walk_t *w, int rc) {
+  char msg[96];
+  if (rc == 0) return;
+  if (rc == UV_EMSGSIZE) {
+    snprintf(msg, sizeof msg,
+             "value too large to cross processors (over %zu bytes encoded)",
+             w->e->max);
+    lg_enc_free(w->e);
+    luaL_error(L, "%s: %s", w->root, msg);
+  }
+  lg_enc_free(w->e);
+  luaL_error(L, "%s", rc == LG_ENOMEM ? "not enough memory" : lg_strerror(rc));
+}
+
+/* -------------------------------------------------------------- encoding */
+
+static void walk(lua_State *L, walk_t *w, int i);
+
+static void walktable(lua_State *L, walk_t *w, int t) {
+  lua_Integer idx;
+  level_t *lv;
+  lua_pushvalue(L, t);
+  lua_rawget(L, w->seen);
+  if (!lua_isnil(L, -1)) {
+    idx = (lua_Integer)lua_tonumber(L, -1);
+    lua_pop(L, 1);
+    check(L, w, lg_enc_ref(w->e, (uint64_t)idx));
+    return;
+  }
+  lua_pop(L, 1);
+  if (w->depth >= LG_ENC_MAXDEPTH) {
+    lua_pushfstring(L, "tables nested deeper than %d cannot cross "
+                       "processors", LG_ENC_MAXDEPTH);
+    walkerror(L, w, w->depth, lua_tostring(L, -1));
+  }
+  luaL_checkstack(L, 6, "value nested too deeply");
+  /* Numbered as the decoder will number it, before its contents. */
+  lua_pushvalue(L, t);
+  lgb_pushcount(L, (size_t)w->e->ntables);
+  lua_rawset(L, w->seen);
+  check(L, w, lg_enc_table(w->e, lua_rawlen(L, t), 0));
+  lv = &w->path[w->depth++];
+  lua_pushnil(L);
+  while (lua_next(L, t)) {
+    int k = lua_gettop(L) - 1;
+    lv->key = k;
+    lv->inkey = 1;
+    switch (lua_type(L, k)) {
+    case LUA_TSTRING: case LUA_TNUMBER: case LUA_TBOOLEAN: case LUA_TTABLE:
+      break;
+    default:
+      w->depth--;  /* the path of the table holding the key */
+      uncopyable(L, w, k, " key");
+    }
+    walk(L, w, k);
+    lv->inkey = 0;
+    walk(L, w, k + 1);
+    lua_pop(L, 1);
+  }
+  w->depth--;
+  check(L, w, lg_enc_end(w->e));
+}
+
+/* Put the value at absolute index `i`. */
+static void walk(lua_State *L, walk_t *w, int i) {
+  lg_enc_t *e = w->e;
+  size_t len;
+  const char *s;
+  switch (lua_type(L, i)) {
+  case LUA_TNIL:
+    check(L, w, lg_enc_nil(e));
+    break;
+  case LUA_TBOOLEAN:
+    check(L, w, lg_enc_bool(e, lua_toboolean(L, i)));
+    break;
+  case LUA_TNUMBER: {
+#if LGB_HAS_INTEGERS
+    if (lua_isinteger(L, i)) {
+      check(L, w, lg_enc_int(e, (int64_t)lua_tointeger(L, i)));
+      break;
+    }
+    check(L, w, lg_enc_float(e, (double)lua_tonumber(L, i)));
+#else
+    /* All LuaJIT numbers are doubles; whole ones go as the shorter
+     * integers (not -0, which must stay a float). */
+    double n = (double)lua_tonumber(L, i);
+    if (n >= -9223372036854775808.0 && n < 9223372036854775808.0 &&
+        n == (double)(int64_t)n && !(n == 0 && 1 / n < 0))
+      check(L, w, lg_enc_int(e, (int64_t)n));
+    else
+      check(L, w, lg_enc_float(e, n));
+#endif
+    break;
+  }
+  case LUA_TSTRING:
+    s = lua_tolstring(L, i, &len);
+    check(L, w, lg_enc_str(e, s, len));
+    break;
+  case LUA_TTABLE:
+    walktable(L, w, i);
+    break;
+  default:
+    uncopyable(L, w, i, "");
+  }
+}
+
+static int enc_gc(lua_State *L) {
+  lg_enc_free(lua_touserdata(L, 1));
+  return 0;
+}
+
+/* Encode the value at `i` into a new encoder userdata left on the stack,
+ * which frees its buffer when collected (so an error on the way leaks
+ * nothing). `root` names the value in errors. */
+static lg_enc_t *encode(lua_State *L, int i, const char *root, size_t max) {
+  walk_t w;
+  if (i < 0) i = lua_gettop(L) + i + 1;  /* LuaJIT has no lua_absindex */
+  w.e = lua_newuserdata(L, sizeof(lg_enc_t));
+  lg_enc_init(w.e, max);
+  luaL_setmetatable(L, ENC_MT);
+  lua_newtable(L);
+  w.seen = lua_gettop(L);
+  w.root = root;
+  w.depth = 0;
+  walk(L, &w, i);
+  lua_pop(L, 1);
+  return w.e;
+}
+
+/* -------------------------------------------------------------- decoding */
+
+static int corrupt(lua_State *L) {
+  return luaL_error(L, "corrupt encoded value");
+}
+
+static void next(lua_State *L, lg_dec_t *d, lg_item_t *it) {
+  if (lg_dec_next(d, it) != 0) corrupt(L);
+}
+
+static void push(lua_State *L, lg_dec_t *d, lg_item_t *it, int tables);
+
+/* Push the next whole value (not an LG_TEND). */
+static void pushnext(lua_State *L, lg_dec_t *d, int tables) {
+  lg_item_t it;
+  next(L, d, &it);
+  if (it.tag == LG_TEND) corrupt(L);
+  push(L, d, &it, tables);
+}
+
+/* Push the value `it` begins; `tables` holds the tables made so far, by
+ * number + 1. */
+static void push(lua_State *L, lg_dec_t *d, lg_item_t *it, int tables) {
+  lg_item_t k;
+  switch (it->tag) {
+  case LG_TNIL: lua_pushnil(L); break;
+  case LG_TFALSE: lua_pushboolean(L, 0); break;
+  case LG_TTRUE: lua_pushboolean(L, 1); break;
+#if LGB_HAS_INTEGERS
+  case LG_TINT: lua_pushinteger(L, (lua_Integer)it->u.i); break;
+#else
+  case LG_TINT: lua_pushnumber(L, (lua_Number)it->u.i); break;
+#endif
+  case LG_TFLOAT: lua_pushnumber(L, (lua_Number)it->u.n); break;
+  case LG_TSTR: lua_pushlstring(L, it->u.s.p, it->u.s.len); break;
+  case LG_TREF:
+    lua_rawgeti(L, tables, (int)it->u.ref + 1);  /* the reader checked it */
+    break;
+  case LG_TTABLE:
+    luaL_checkstack(L, 6, "value nested too deeply");
+    lua_createtable(L, it->u.t.narr > INT_MAX ? INT_MAX : (int)it->u.t.narr,
+                    it->u.t.nrec > INT_MAX ? INT_MAX : (int)it->u.t.nrec);
+    lua_pushvalue(L, -1);
+    lua_rawseti(L, tables, (int)d->ntables);
+    for (;;) {
+      next(L, d, &k);
+      if (k.tag == LG_TEND) break;
+      if (k.tag == LG_TNIL || (k.tag == LG_TFLOAT && k.u.n != k.u.n))
+        corrupt(L);
+      push(L, d, &k, tables);
+      pushnext(L, d, tables);
+      lua_rawset(L, -3);
+    }
+    break;
+  default:  /* LG_TSHARED: no shared objects yet */
+    luaL_error(L, "shared objects cannot cross processors yet");
+  }
+}
+
+/* Push the value encoded in the `len` bytes at `data`. */
+static void decode(lua_State *L, const char *data, size_t len) {
+  lg_dec_t d;
+  int tables;
+  lg_dec_init(&d, data, len);
+  lua_newtable(L);
+  tables = lua_gettop(L);
+  pushnext(L, &d, tables);
+  if (lg_dec_left(&d) != 0) corrupt(L);
+  lua_remove(L, tables);
+}
+
+/* ----------------------------------------------------------- the module */
+
+/* core.encode(v [, name [, max]]) -> string   [-0, +1, e]
+ * Internal, for specs: the bytes lugo.spawn and shared channels will
+ * copy. `name` (default "value") starts error paths; `max` caps the
+ * bytes (default 64 MB). */
+static int l_encode(lua_State *L) {
+  const char *root = luaL_optstring(L, 2, "value");
+  lua_Number max = luaL_optnumber(L, 3, 0);
+  lg_enc_t *e;
+  luaL_checkany(L, 1);
+  if (!(max >= 0 && max <= (lua_Number)LG_ENC_MAXSIZE * 64))
+    return luaL_argerror(L, 3, "size cap out of range");
+  e = encode(L, 1, root, (size_t)max);
+  lua_pushlstring(L, (const char *)e->buf, e->len);
+  lg_enc_free(e);
+  return 1;
+}
+
+/* core.decode(s) -> v   [-0, +1, e]
+ * Internal, for specs: the value core.encode made, rebuilt here. */
+static int l_decode(lua_State *L) {
+  size_t len;
+  const char *s = luaL_checklstring(L, 1, &len);
+  decode(L, s, len);
+  return 1;
+}
+
+void lgb_open_value(lua_State *L) {
+  static const luaL_Reg f[] = {
+    {"encode", l_encode}, {"decode", l_decode}, {NULL, NULL}
+  };
+  lgb_setfuncs(L, f);
+  luaL_newmetatable(L, ENC_MT);
+  lua_pushcfunction(L, enc_gc);
+  lua_setfield(L, -2, "__gc");
+  lua_pop(L, 1);
+}
