@@ -62,6 +62,13 @@ build/test/%: spec/core/%.c $(CORE_SRC) $(HDR) $(wildcard spec/core/*.h) | deps
 	$(CC) -std=c11 -D_GNU_SOURCE $(WARN) -Werror $(SAN) -Icore $(UV_CFLAGS) \
 	  -o $@ $< $(CORE_SRC) $(UV_LIBS)
 
+# The Lua 5.4 module built with ASan/UBSan, for .ci/test.sh's sanitized run
+# of the specs (the sanitizer runtimes are preloaded into lua5.4).
+build/asan/lugo/core.so: $(CORE_SRC) $(BIND_SRC) $(HDR) | deps
+	@mkdir -p $(@D)
+	$(CC) $(BASE) -Werror $(SAN) $(shell pkg-config --cflags lua5.4) \
+	  $(UV_CFLAGS) -shared -o $@ $(CORE_SRC) $(BIND_SRC) $(UV_LIBS)
+
 check-lua:
 	@case "$(LUA)" in lua5.4|luajit) ;; \
 	  *) echo "LUA must be lua5.4 or luajit" >&2; exit 1;; esac

@@ -43,6 +43,20 @@ busted_on() {
   "$1" "$(command -v busted)" -o "$root/.ci/busted_lines.lua" ${BUSTED_ARGS:-}
 }
 
+# busted_asan: the specs on Lua 5.4 against the module built with ASan and
+# UBSan, so a memory error in the binding or the core fails the build.
+# Specs that start other programs (curl, wrk, bin/lugo) are left out: the
+# preloaded runtime would follow them.
+busted_asan() {
+  $make build/asan/lugo/core.so &&
+  ASAN_OPTIONS=detect_leaks=0 UBSAN_OPTIONS=halt_on_error=1 \
+  LD_PRELOAD="$(cc -print-file-name=libasan.so):$(cc -print-file-name=libubsan.so)" \
+  LUA_PATH="$root/lua/?.lua;$root/lua/?/init.lua;;" \
+  LUA_CPATH="$root/build/asan/?.so;;" \
+  lua5.4 "$(command -v busted)" -o "$root/.ci/busted_lines.lua" \
+    --filter-out="real clients" --filter-out="REPL" --filter-out="examples/"
+}
+
 # rock_check: install the rockspec into an empty tree, then use lugo and the
 # lugo command from there (one test).
 rock_check() {
@@ -61,6 +75,7 @@ for t in spec/core/*_test.c; do
 done
 suite "busted lua5.4" busted_on lua5.4
 suite "busted luajit" busted_on luajit
+suite "busted lua5.4, ASan/UBSan module" busted_asan
 suite "luarocks" rock_check
 
 echo
