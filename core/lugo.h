@@ -110,6 +110,8 @@ struct lg_timer_s {
   int idx;                /* index in the heap, -1 when not pending */
   int refs;               /* the heap holds one while pending */
   lg_chan_t *c;           /* channel timers: where the time is sent */
+  int daemon;             /* wakes nobody (a debug trace): it neither keeps
+                             lugo.run() going nor counts against deadlock */
 };
 
 /* A goroutine as the core sees it. The host's stack (a Lua coroutine) is
@@ -167,6 +169,7 @@ struct lg_p_s {
   lg_sudog_t *sudogfree;  /* sudog cache */
   lg_timer_t **timers;    /* the heap */
   size_t ntimers, timerscap;
+  size_t ndaemon;         /* daemon timers among ntimers */
   size_t nchans;
   size_t nwaitingio;      /* goroutines waiting on I/O */
   size_t nsources;        /* event sources feeding channels (signals,
@@ -214,6 +217,9 @@ int lg_p_poll(lg_p_t *p, int block);
 uint64_t lg_p_rand(lg_p_t *p);
 
 /* ---------------------------------------------------------------- timers */
+/* Pending timers that can wake someone (not daemon ones). */
+#define lg_p_timers(p) ((p)->ntimers - (p)->ndaemon)
+
 /* Arm `t` to fire at `when` (ns). A pending timer is moved. */
 int lg_timer_start(lg_timer_t *t, int64_t when);
 /* Remove a pending timer. Returns 1 if it was pending, else 0. */

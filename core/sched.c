@@ -189,7 +189,7 @@ int lg_p_poll(lg_p_t *p, int block) {
     return uv_run(&p->loop, UV_RUN_NOWAIT), 0;
   /* Open sockets keep the loop alive, but only a goroutine waiting on one
    * (or an event source feeding a channel) can be woken by it. */
-  if (p->ntimers == 0 && p->nwaitingio == 0 && p->nsources == 0)
+  if (lg_p_timers(p) == 0 && p->nwaitingio == 0 && p->nsources == 0)
     return LG_EDEADLK;
   if (p->ntimers > 0) {
     /* One libuv timer for the whole heap, armed only when we are about

@@ -41,6 +41,7 @@ static void sift_down(lg_p_t *p, size_t i) {
 static void heap_remove(lg_p_t *p, lg_timer_t *t) {
   size_t i = (size_t)t->idx, last = --p->ntimers;
   t->idx = -1;
+  if (t->daemon) p->ndaemon--;
   if (i == last) return;
   {
     lg_timer_t *moved = p->timers[last];
@@ -67,6 +68,7 @@ int lg_timer_start(lg_timer_t *t, int64_t when) {
   }
   t->when = when;
   t->refs++;  /* the heap's reference */
+  if (t->daemon) p->ndaemon++;
   heap_set(p, p->ntimers++, t);
   sift_up(p, (size_t)t->idx);
   return 0;
@@ -134,6 +136,7 @@ lg_timer_t *lg_timer_newchan(lg_p_t *p, lg_chan_t *c, int64_t period) {
   t->idx = -1;
   t->refs = 1;
   t->c = c;
+  t->daemon = 0;
   lg_chan_retain(c);
   return t;
 }

@@ -194,4 +194,26 @@ describe("introspection", function()
       lugo.run()
     end)
   end)
+
+  describe("LUGO_DEBUG=schedtrace=N", function()
+    it("prints a scheduler line every N ms without keeping anything alive", function()
+      local lua = jit and "luajit" or "lua5.4"
+      local script = os.tmpname()
+      local f = assert(io.open(script, "w"))
+      f:write([[
+local lugo = require "lugo"
+lugo.go(function() lugo.sleep(0.25) end)
+lugo.run()                         -- returns: the trace timer keeps nothing alive
+print(select(2, pcall(function() lugo.chan():recv() end)))
+]])
+      f:close()
+      local p = assert(io.popen(("LUGO_DEBUG=schedtrace=50 %s %s 2>&1"):format(lua, script)))
+      local out = p:read("*a")
+      p:close()
+      os.remove(script)
+      local n = select(2, out:gsub("SCHED %d+ms: procs=1 goroutines=%d+ runnable=%d+", ""))
+      assert.is_true(n >= 3, out)
+      assert.matches("all goroutines are asleep %- deadlock!", out)
+    end)
+  end)
 end)

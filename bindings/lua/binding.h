@@ -40,6 +40,8 @@ typedef struct lgb_s {
   int closed;
   lua_State *L;            /* the thread driving the loop, for libuv
                               callbacks that make Lua values */
+  lg_timer_t trace;        /* LUGO_DEBUG=schedtrace's timer */
+  int64_t started;         /* when the processor started, ns */
   char *wbuf;              /* scratch for formatting a response, kept
                               from one to the next (http.c) */
   size_t wcap;
@@ -149,6 +151,8 @@ int64_t lgb_checkduration(lua_State *L, int i);
 
 /* Register each file's functions into the module table at the top. */
 void lgb_open_sched(lua_State *L);
+/* Start LUGO_DEBUG=schedtrace=N if the environment asks for it. */
+void lgb_schedtrace(lgb_t *b);
 void lgb_open_chan(lua_State *L);
 void lgb_open_select(lua_State *L);
 void lgb_open_timer(lua_State *L);

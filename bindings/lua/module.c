@@ -200,6 +200,7 @@ int luaopen_lugo_core(lua_State *L) {
                       lg_strerror(rc));
   b->p.vfree = vfree;
   b->p.host = b;
+  lgb_schedtrace(b);
   lua_newtable(L);
   lua_pushcfunction(L, p_gc);
   lua_setfield(L, -2, "__gc");

@@ -283,7 +283,7 @@ static int drive(lua_State *L, lgb_t *b, lg_g_t *waitg) {
       continue;
     }
     if (waitg != NULL && waitg->status == LG_GRUNNABLE) return 0;
-    if (waitg == NULL && p->ngoroutines == 0 && p->ntimers == 0 &&
+    if (waitg == NULL && p->ngoroutines == 0 && lg_p_timers(p) == 0 &&
         p->nwaitingio == 0)
       return 0;
     if (lg_p_poll(p, 1) == LG_EDEADLK) return LG_EDEADLK;
@@ -464,7 +464,7 @@ static int l_stats(lua_State *L) {
   setint(L, "runq", (double)runnable);
   setint(L, "blocked", (double)(p->ngoroutines - runnable - running));
   setint(L, "procs", 1);
-  setint(L, "timers", (double)p->ntimers);
+  setint(L, "timers", (double)lg_p_timers(p));
   setint(L, "channels", (double)p->nchans);
   setint(L, "switches", (double)p->stats.switches);
   setint(L, "steals", (double)p->stats.steals);
@@ -474,7 +474,7 @@ static int l_stats(lua_State *L) {
   setint(L, "id", p->id);
   setint(L, "goroutines", (double)p->ngoroutines);
   setint(L, "runq", (double)runnable);
-  setint(L, "timers", (double)p->ntimers);
+  setint(L, "timers", (double)lg_p_timers(p));
   setint(L, "channels", (double)p->nchans);
   setint(L, "switches", (double)p->stats.switches);
   setint(L, "steals", (double)p->stats.steals);
@@ -543,6 +543,35 @@ static int l_dump(lua_State *L) {
   }
   luaL_pushresult(&buf);
   return 1;
+}
+
+/* LUGO_DEBUG=schedtrace=N: one line every N ms on stderr, as Go's
+ * GODEBUG=schedtrace. A daemon timer: it keeps nothing alive. */
+static void trace_fire(lg_timer_t *t, int64_t now) {
+  lgb_t *b = t->arg;
+  lg_p_t *p = &b->p;
+  size_t runnable = lg_p_runnable(p);
+  fprintf(stderr, "SCHED %lldms: procs=1 goroutines=%zu runnable=%zu "
+          "blocked=%zu timers=%zu channels=%zu switches=%llu\n",
+          (long long)((now - b->started) / 1000000), p->ngoroutines,
+          runnable, p->ngoroutines - runnable, lg_p_timers(p), p->nchans,
+          (unsigned long long)p->stats.switches);
+}
+
+void lgb_schedtrace(lgb_t *b) {
+  const char *env = getenv("LUGO_DEBUG"), *v;
+  long ms;
+  b->started = lg_now();
+  if (env == NULL || (v = strstr(env, "schedtrace=")) == NULL) return;
+  if ((ms = strtol(v + strlen("schedtrace="), NULL, 10)) <= 0) return;
+  memset(&b->trace, 0, sizeof b->trace);
+  b->trace.fn = trace_fire;
+  b->trace.arg = b;
+  b->trace.p = &b->p;
+  b->trace.idx = -1;
+  b->trace.daemon = 1;
+  b->trace.period = ms * 1000000;
+  (void)lg_timer_start(&b->trace, lg_now() + b->trace.period);
 }
 
 void lgb_open_sched(lua_State *L) {
