@@ -2,6 +2,8 @@
  * its runnext slot, wait queues and wake-ups, and polling. Resuming a
  * goroutine's stack is the host's job: it asks lg_p_next() whom to run. */
 #include <assert.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include "internal.h"
@@ -17,8 +19,20 @@ static void uvtimer_cb(uv_timer_t *h) {
   lg_p_runtimers(p, lg_now());
 }
 
+/* libuv must never get fd 0, 1 or 2 for its own use (it asserts when
+ * closing one): a process started with standard streams closed would
+ * hand them out. Fill the gaps with /dev/null, as Go's runtime does. */
+static void stdio_open(void) {
+  int fd;
+  for (fd = 0; fd <= 2; fd++)
+    if (fcntl(fd, F_GETFD) == -1 && errno == EBADF &&
+        open("/dev/null", O_RDWR) != fd)
+      break;
+}
+
 int lg_p_init(lg_p_t *p, int id) {
   int rc;
+  stdio_open();
   memset(p, 0, sizeof *p);
   p->id = id;
   p->rng = 0x9E3779B97F4A7C15ull ^ (uint64_t)lg_now() ^ (uint64_t)(uintptr_t)p;
