@@ -244,4 +244,18 @@ describe("the main thread", function()
       assert.same({ 1, 2, 3 }, { gen(), gen(), gen() })
     end)
   end)
+
+  it("works in a process started with its standard streams closed", function()
+    -- libuv must not be handed fd 0-2 (it aborts when closing one)
+    local lua = jit and "luajit" or "lua5.4"
+    local out = os.tmpname()
+    local ok = os.execute(("%s -e 'local l = require \"lugo\"; l.sleep(0.01); "
+      .. "io.open(%q, \"w\"):write(\"fine\")' <&- >&- 2>&-"):format(lua, out))
+    local f = assert(io.open(out))
+    local text = f:read("*a")
+    f:close()
+    os.remove(out)
+    assert.is_truthy(ok)
+    assert.equal("fine", text)
+  end)
 end)
