@@ -3,7 +3,8 @@
 
 --   (arg 4: the BENCH_SCALE the sizes were multiplied by)
 
-local print_table = dofile("bench/table.lua")  -- run from the repo root
+local tbl = dofile("bench/table.lua")  -- run from the repo root
+local fmt, print_table = tbl.num, tbl.print
 local results_file, errors_file, columns_arg = arg[1], arg[2], arg[3]
 local scale = tonumber(arg[4]) or 1
 
@@ -58,14 +59,6 @@ for i, k in ipairs(errlist) do
   errlist[i] = ("%s %s: %s"):format(c, table.concat(errwhere[k], ","), msg)
 end
 
-local function fmt(v)
-  if v == nil then return "" end
-  local a = math.abs(v)
-  if a >= 1000 then return ("%.0f"):format(v)
-  elseif a >= 100 then return ("%.1f"):format(v)
-  elseif a >= 10 then return ("%.2f"):format(v)
-  else return ("%.3f"):format(v) end
-end
 
 local function cell(c, w, k)
   local v = val[c .. " " .. w .. " " .. k]

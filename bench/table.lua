@@ -1,7 +1,20 @@
---- Print rows of strings as a table: the first two columns left-aligned,
--- the others right-aligned, a rule under the header row. Shared by
--- bench/report.lua and bench/http/report.lua.
-return function(rows)
+--- What bench/report.lua and bench/http/report.lua share: formatting a
+-- number for a cell, and printing rows of cells as a table.
+local M = {}
+
+--- A measurement with about four significant digits; "" for nil.
+function M.num(v)
+  if v == nil then return "" end
+  local a = math.abs(v)
+  if a >= 1000 then return ("%.0f"):format(v)
+  elseif a >= 100 then return ("%.1f"):format(v)
+  elseif a >= 10 then return ("%.2f"):format(v)
+  else return ("%.3f"):format(v) end
+end
+
+--- Print rows of strings: the first two columns left-aligned, the others
+-- right-aligned, a rule under the header row.
+function M.print(rows)
   local width = {}
   for _, row in ipairs(rows) do
     for i, s in ipairs(row) do width[i] = math.max(width[i] or 0, #s) end
@@ -20,3 +33,5 @@ return function(rows)
     end
   end
 end
+
+return M

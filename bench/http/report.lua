@@ -1,6 +1,7 @@
 --- Print bench/net.sh's table from its results and errors files.
 --   lua5.4 bench/http/report.lua RESULTS ERRORS "col1 col2 …" SECS ECHO_SECS
-local print_table = dofile("bench/table.lua")  -- run from the repo root
+local tbl = dofile("bench/table.lua")  -- run from the repo root
+local fmt, print_table = tbl.num, tbl.print
 local results_file, errors_file, columns_arg = arg[1], arg[2], arg[3]
 local secs, echo_secs = arg[4] or "?", arg[5] or "?"
 
@@ -47,13 +48,6 @@ for line in io.lines(errors_file) do
   end
 end
 
-local function fmt(v)
-  local a = math.abs(v)
-  if a >= 1000 then return ("%.0f"):format(v)
-  elseif a >= 100 then return ("%.1f"):format(v)
-  elseif a >= 10 then return ("%.2f"):format(v)
-  else return ("%.3f"):format(v) end
-end
 
 local function cell(c, b, k)
   local v = val[c .. " " .. b .. " " .. k]
