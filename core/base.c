@@ -3,15 +3,18 @@
 #include "lugo.h"
 
 /* Countdown to an injected allocation failure; 0 means never. Tests only;
- * it is the one piece of process-wide state and is not thread-safe. */
+ * it is the one piece of process-wide state. */
 static long failafter;
 
 void lg_testing_failalloc(long n) {
-  failafter = n;
+  __atomic_store_n(&failafter, n, __ATOMIC_RELAXED);
 }
 
 static int failnow(void) {
-  return failafter > 0 && --failafter == 0;
+  /* Atomic only so that threads allocating while no test arms it do not
+   * race (ThreadSanitizer would say so). */
+  return __atomic_load_n(&failafter, __ATOMIC_RELAXED) > 0 &&
+         __atomic_sub_fetch(&failafter, 1, __ATOMIC_RELAXED) == 0;
 }
 
 void *lg__malloc(size_t n) {

@@ -1,13 +1,16 @@
 /* Channels: a ring buffer, FIFO queues of waiting senders and receivers
  * (Go's hchan), and a closed flag. A local channel belongs to one P and
- * takes no lock. Invariants, as Go's: at most one of sendq/recvq is
- * non-empty; a buffered channel holding values has no waiting receiver,
- * one with room has no waiting sender. */
+ * takes no lock. A shared one (lg_chan_newshared) belongs to no P: every
+ * operation holds its lock, and its waiters may sit on any P (they are
+ * woken through lg_ready_any). Invariants, as Go's: at most one of
+ * sendq/recvq is non-empty; a buffered channel holding values has no
+ * waiting receiver, one with room has no waiting sender. */
 #include "internal.h"
 
 struct lg_chan_s {
-  lg_p_t *p;
-  int refs;
+  lg_shared_t hdr;        /* refs: atomic only when shared */
+  lg_p_t *p;              /* NULL when shared */
+  int shared;
   int closed;
   size_t cap;             /* capacity promised to the user */
   size_t count, head;
@@ -16,13 +19,22 @@ struct lg_chan_s {
                              until it fills */
   lg_value_t *buf;
   lg_waitq_t recvq, sendq;
+  uv_mutex_t lock;        /* shared only */
 };
 
-lg_chan_t *lg_chan_new(lg_p_t *p, size_t cap) {
+/* The processor a wake-up comes from: the channel's, or this thread's. */
+#define WAKER(c) ((c)->p != NULL ? (c)->p : lg_p_self())
+#define LOCK(c) lg__lock((c)->recvq.lock)
+#define UNLOCK(c) lg__unlock((c)->recvq.lock)
+
+static void destroy(lg_shared_t *o);
+
+static lg_chan_t *chan_new(lg_p_t *p, size_t cap) {
   lg_chan_t *c = lg__malloc(sizeof *c);
   if (c == NULL) return NULL;
+  lg_shared_init(&c->hdr, LG_SH_CHAN, destroy);
   c->p = p;
-  c->refs = 1;
+  c->shared = p == NULL;
   c->closed = 0;
   c->cap = cap;
   c->count = c->head = c->bufcap = 0;
@@ -30,19 +42,51 @@ lg_chan_t *lg_chan_new(lg_p_t *p, size_t cap) {
   c->recvq.first = c->recvq.last = NULL;
   c->sendq.first = c->sendq.last = NULL;
   c->recvq.onleave = c->sendq.onleave = NULL;
-  p->nchans++;
+  c->recvq.lock = c->sendq.lock = NULL;
+  c->recvq.owner = c->sendq.owner = NULL;
   return c;
 }
 
+lg_chan_t *lg_chan_new(lg_p_t *p, size_t cap) {
+  lg_chan_t *c = chan_new(p, cap);
+  if (c != NULL) p->nchans++;
+  return c;
+}
+
+lg_chan_t *lg_chan_newshared(size_t cap) {
+  lg_chan_t *c = chan_new(NULL, cap);
+  if (c != NULL && uv_mutex_init(&c->lock) != 0) {
+    lg__free(c);
+    return NULL;
+  }
+  if (c != NULL) {
+    c->recvq.lock = c->sendq.lock = &c->lock;
+    c->recvq.owner = c->sendq.owner = &c->hdr;
+  }
+  return c;
+}
+
+int lg_chan_isshared(const lg_chan_t *c) {
+  return c->shared;
+}
+
 void lg_chan_retain(lg_chan_t *c) {
-  c->refs++;
+  if (c->shared) lg_shared_retain(&c->hdr);
+  else c->hdr.refs++;
 }
 
 void lg_chan_release(lg_chan_t *c) {
+  if (c->shared) lg_shared_release(&c->hdr);
+  else if (--c->hdr.refs == 0) destroy(&c->hdr);
+}
+
+static void destroy(lg_shared_t *o) {
+  lg_chan_t *c = (lg_chan_t *)o;
   lg_p_t *p = c->p;
-  if (--c->refs > 0) return;
-  /* Nobody can reach the channel: its waiters are garbage too (their
-   * stacks held it). Only unlink them. */
+  /* Nobody can reach the channel: a local one's waiters are garbage
+   * too (their stacks held it), only unlink them; a shared one has none
+   * (each holds a reference). A shared channel's values need no
+   * processor to free them (blobs). */
   while (lg__dequeue(&c->recvq) != NULL) {}
   while (lg__dequeue(&c->sendq) != NULL) {}
   for (; c->count > 0; c->count--) {
@@ -50,12 +94,18 @@ void lg_chan_release(lg_chan_t *c) {
     c->head = (c->head + 1) % c->bufcap;
   }
   lg__free(c->buf);
+  if (c->shared) uv_mutex_destroy(&c->lock);
+  else p->nchans--;
   lg__free(c);
-  p->nchans--;
 }
 
+/* For a shared channel, a snapshot, as Go's len(ch). */
 size_t lg_chan_len(const lg_chan_t *c) {
-  return c->count;
+  size_t n;
+  LOCK(c);
+  n = c->count;
+  UNLOCK(c);
+  return n;
 }
 
 size_t lg_chan_cap(const lg_chan_t *c) {
@@ -63,7 +113,11 @@ size_t lg_chan_cap(const lg_chan_t *c) {
 }
 
 int lg_chan_closed(const lg_chan_t *c) {
-  return c->closed;
+  int closed;
+  LOCK(c);
+  closed = c->closed;
+  UNLOCK(c);
+  return closed;
 }
 
 /* Double the ring (up to cap), unrolling it to start at 0. */
@@ -82,7 +136,7 @@ static int grow(lg_chan_t *c) {
   return 0;
 }
 
-int lg_chan_trysend(lg_chan_t *c, lg_value_t *v) {
+int lg__chan_trysend(lg_chan_t *c, lg_value_t *v) {
   lg_sudog_t *s;
   if (c->closed) return LG_ECLOSED;
   if ((s = lg__dequeue(&c->recvq)) != NULL) {
@@ -104,7 +158,7 @@ int lg_chan_trysend(lg_chan_t *c, lg_value_t *v) {
   return LG_EAGAIN;
 }
 
-int lg_chan_tryrecv(lg_chan_t *c, lg_value_t *v) {
+int lg__chan_tryrecv(lg_chan_t *c, lg_value_t *v) {
   lg_sudog_t *s;
   if ((s = lg__dequeue(&c->sendq)) != NULL) {
     lg_g_t *g = s->g;
@@ -135,30 +189,69 @@ int lg_chan_tryrecv(lg_chan_t *c, lg_value_t *v) {
   return c->closed ? LG_ECLOSED : LG_EAGAIN;
 }
 
+/* A shared channel's waker may run on any processor; c->p is NULL then
+ * and lg__wake does not use it (every waiter of a shared channel is
+ * xwait). Below, the public calls lock a shared channel around the
+ * unlocked lg__ ones, which select calls with the lock held. */
+
+int lg_chan_trysend(lg_chan_t *c, lg_value_t *v) {
+  int rc;
+  LOCK(c);
+  rc = lg__chan_trysend(c, v);
+  UNLOCK(c);
+  return rc;
+}
+
+int lg_chan_tryrecv(lg_chan_t *c, lg_value_t *v) {
+  int rc;
+  LOCK(c);
+  rc = lg__chan_tryrecv(c, v);
+  UNLOCK(c);
+  return rc;
+}
+
 int lg_chan_send(lg_chan_t *c, lg_g_t *g, lg_value_t *v) {
   lg_sudog_t *s;
-  int rc = lg_chan_trysend(c, v);
-  if (rc != LG_EAGAIN) return rc;
-  if ((s = lg__enqueue(c->p, g, &c->sendq)) == NULL) return LG_ENOMEM;
-  s->c = c;
-  s->val = *v;
-  lg_park(c->p, g, LG_WSEND);
-  return LG_PARKED;
+  int rc;
+  LOCK(c);
+  if ((rc = lg__chan_trysend(c, v)) == LG_EAGAIN) {
+    if ((s = lg__enqueue(g->p, g, &c->sendq)) == NULL) {
+      rc = LG_ENOMEM;
+    } else {
+      s->c = c;
+      s->val = *v;
+      lg_park(g->p, g, LG_WSEND);
+      rc = LG_PARKED;
+    }
+  }
+  UNLOCK(c);
+  return rc;
 }
 
 int lg_chan_recv(lg_chan_t *c, lg_g_t *g, lg_value_t *v) {
   lg_sudog_t *s;
-  int rc = lg_chan_tryrecv(c, v);
-  if (rc != LG_EAGAIN) return rc;
-  if ((s = lg__enqueue(c->p, g, &c->recvq)) == NULL) return LG_ENOMEM;
-  s->c = c;
-  lg_park(c->p, g, LG_WRECV);
-  return LG_PARKED;
+  int rc;
+  LOCK(c);
+  if ((rc = lg__chan_tryrecv(c, v)) == LG_EAGAIN) {
+    if ((s = lg__enqueue(g->p, g, &c->recvq)) == NULL) {
+      rc = LG_ENOMEM;
+    } else {
+      s->c = c;
+      lg_park(g->p, g, LG_WRECV);
+      rc = LG_PARKED;
+    }
+  }
+  UNLOCK(c);
+  return rc;
 }
 
 int lg_chan_close(lg_chan_t *c) {
   lg_sudog_t *s;
-  if (c->closed) return LG_ECLOSED;
+  LOCK(c);
+  if (c->closed) {
+    UNLOCK(c);
+    return LG_ECLOSED;
+  }
   c->closed = 1;
   /* Wake in queue order, each to the back of the run queue. */
   while ((s = lg__dequeue(&c->recvq)) != NULL) {
@@ -176,12 +269,13 @@ int lg_chan_close(lg_chan_t *c) {
     g->rc = LG_ECLOSED;
     lg__wake(c->p, s, 0);  /* its value goes back to the host */
   }
+  UNLOCK(c);
   return 0;
 }
 
 /* For select: enqueue `g` on `c` for direction `dir` as case `idx`. */
 lg_sudog_t *lg__chan_enqueue(lg_chan_t *c, lg_g_t *g, int dir, int idx) {
-  lg_sudog_t *s = lg__enqueue(c->p, g, dir == LG_SELSEND ? &c->sendq
+  lg_sudog_t *s = lg__enqueue(g->p, g, dir == LG_SELSEND ? &c->sendq
                                                           : &c->recvq);
   if (s != NULL) {
     s->c = c;
@@ -190,7 +284,13 @@ lg_sudog_t *lg__chan_enqueue(lg_chan_t *c, lg_g_t *g, int dir, int idx) {
   return s;
 }
 
-/* For select's first pass: would this operation complete now? */
+/* For select: its lock, NULL for a local channel. */
+uv_mutex_t *lg__chan_lock(lg_chan_t *c) {
+  return c->recvq.lock;
+}
+
+/* For select's first pass: would this operation complete now? (A queue
+ * may hold only stale waiters: the try then says LG_EAGAIN.) */
 int lg__chan_ready(const lg_chan_t *c, int dir) {
   if (dir == LG_SELSEND)
     return c->closed || c->recvq.first != NULL || c->count < c->cap;

@@ -7,7 +7,9 @@
 /* Queue `g` on `q` with a fresh sudog (from the P's cache), chained into
  * g->waiting. NULL without memory. */
 lg_sudog_t *lg__enqueue(lg_p_t *p, lg_g_t *g, lg_waitq_t *q);
-/* Take the first sudog off `q`, or NULL. It stays chained to its G. */
+/* Take the first sudog off `q`, or NULL. It stays chained to its G.
+ * A sudog whose goroutine another waker claimed first (a select woken
+ * elsewhere) is skipped: it is stale, its owner recycles it. */
 lg_sudog_t *lg__dequeue(lg_waitq_t *q);
 /* Wake the goroutine of `s`, which its waker has taken off its queue and
  * whose results it has filled in: take the G's other sudogs off their
@@ -25,8 +27,27 @@ int lg__wait_io(lg_p_t *p, lg_g_t *g, lg_waitq_t *q, int64_t timeout,
                 int64_t n);
 void lg__wake_io(lg_p_t *p, lg_waitq_t *q, int rc);
 
+/* Processors together (proc.c). */
+void lg__setself(lg_p_t *p);
+int lg__stick(lg_p_t *p);
+void lg__unstick(lg_p_t *p);
+int lg__deadlocked(lg_p_t *p);
+void lg__stuck_notify(lg_p_t *p);
+
+/* A shared object's lock, or nothing for a local one. */
+static inline void lg__lock(uv_mutex_t *m) {
+  if (m != NULL) uv_mutex_lock(m);
+}
+static inline void lg__unlock(uv_mutex_t *m) {
+  if (m != NULL) uv_mutex_unlock(m);
+}
+
 /* Select's view of a channel. */
 lg_sudog_t *lg__chan_enqueue(lg_chan_t *c, lg_g_t *g, int dir, int idx);
 int lg__chan_ready(const lg_chan_t *c, int dir);
+uv_mutex_t *lg__chan_lock(lg_chan_t *c);
+/* lg_chan_trysend/tryrecv with the channel's lock held. */
+int lg__chan_trysend(lg_chan_t *c, lg_value_t *v);
+int lg__chan_tryrecv(lg_chan_t *c, lg_value_t *v);
 
 #endif

@@ -7,7 +7,12 @@
  *
  * Everything hangs off a processor (lg_p_t). Nothing here is global, so
  * several processors can live in one process. One processor is driven by
- * one thread at a time; nothing in this header takes a lock.
+ * one thread at a time. Local objects (channels made without `shared`,
+ * timers, sockets) belong to one processor and take no lock; shared
+ * objects (lg_shared_t: shared channels, the sync objects, maps, atomics)
+ * lock, and a runtime (lg_rt_t) ties processors together: it moves
+ * portable tasks between them and wakes a goroutine on its own processor
+ * when another one readies it.
  */
 #ifndef LUGO_H
 #define LUGO_H
@@ -44,13 +49,17 @@ typedef struct lg_g_s lg_g_t;
 typedef struct lg_chan_s lg_chan_t;
 typedef struct lg_sudog_s lg_sudog_t;
 typedef struct lg_timer_s lg_timer_t;
+typedef struct lg_rt_s lg_rt_t;
+typedef struct lg_blob_s lg_blob_t;
 
 /* ------------------------------------------------------------------ values
  * What a channel holds. The core never looks inside LG_VREF: it is a slot
  * number of the host's (the Lua binding keeps Lua values in a per-P table
- * and stores slot numbers here), released through lg_p_t.vfree. */
+ * and stores slot numbers here), released through lg_p_t.vfree. A shared
+ * channel holds no LG_VREF: anything but nil, booleans and numbers goes
+ * as LG_VBLOB, an encoded value (see "value encoding") the core owns. */
 typedef enum {
-  LG_VNIL, LG_VBOOL, LG_VINT, LG_VNUM, LG_VREF
+  LG_VNIL, LG_VBOOL, LG_VINT, LG_VNUM, LG_VREF, LG_VBLOB
 } lg_vtype_t;
 
 typedef struct lg_value_s {
@@ -60,8 +69,30 @@ typedef struct lg_value_s {
     int64_t i;
     double n;
     uint32_t ref;
+    lg_blob_t *blob;
   } u;
 } lg_value_t;
+
+/* -------------------------------------------------------- shared objects
+ * An object several processors may hold: reference counted (atomically),
+ * freed by `destroy` when the last holder releases it. `type` is one of
+ * LG_SH_*, so an encoded value can say what it refers to. */
+enum {
+  LG_SH_CHAN = 1, LG_SH_WG, LG_SH_MUTEX, LG_SH_RWMUTEX, LG_SH_SEMA,
+  LG_SH_COND, LG_SH_MAP, LG_SH_ATOMIC
+};
+
+typedef struct lg_shared_s {
+  long refs;
+  int type;
+  void (*destroy)(struct lg_shared_s *o);
+} lg_shared_t;
+
+/* One reference, held by the caller. */
+void lg_shared_init(lg_shared_t *o, int type,
+                    void (*destroy)(lg_shared_t *o));
+void lg_shared_retain(lg_shared_t *o);
+void lg_shared_release(lg_shared_t *o);
 
 /* ------------------------------------------------------------- goroutines */
 typedef enum {
@@ -82,6 +113,9 @@ const char *lg_waitname(int reason);
 typedef struct lg_waitq_s {
   lg_sudog_t *first, *last;
   void (*onleave)(struct lg_waitq_s *q);
+  uv_mutex_t *lock;       /* a shared object's lock, NULL when local */
+  struct lg_shared_s *owner;  /* that object: each waiter holds a
+                                 reference, so it outlives them */
 } lg_waitq_t;
 
 /* One goroutine waiting on one queue. A select has one per case, chained
@@ -91,6 +125,8 @@ struct lg_sudog_s {
   lg_g_t *g;
   lg_sudog_t *next, *prev;
   lg_waitq_t *q;          /* queue it sits on, NULL when off */
+  uv_mutex_t *lock;       /* q's lock and owner, kept: q may go NULL */
+  struct lg_shared_s *owner;
   lg_sudog_t *waitlink;   /* next sudog of the same goroutine */
   lg_chan_t *c;
   lg_value_t val;         /* value to send; owned by the sudog until taken */
@@ -130,6 +166,13 @@ struct lg_g_s {
                              queued */
   int64_t since;          /* ns when it last changed state */
   lg_sudog_t *waiting;    /* sudogs it sits on, chained by waitlink */
+  int xwait;              /* one of them is on a shared object's queue:
+                             a waker on any processor may take it, so
+                             wakers claim it first, and its other sudogs
+                             leave their queues on its own processor
+                             (lg_g_settle), not in the waker's hands */
+  int claimed;            /* atomic: a waker took it (xwait only) */
+  lg_g_t *inext;          /* next in its processor's inbox */
   lg_timer_t sleep;       /* lugo.sleep's timer, embedded: no allocation */
   lg_g_t *joiner;         /* goroutine waiting for this one (lugo.run) */
   /* wake-up results */
@@ -147,8 +190,19 @@ struct lg_g_s {
 typedef struct lg_pstats_s {
   uint64_t switches;      /* goroutine resumes */
   uint64_t spawned;
-  uint64_t steals;
+  uint64_t steals;        /* portable tasks taken from other processors */
+  uint64_t tasks;         /* portable tasks run here */
+  uint64_t inbox;         /* goroutines other processors woke */
+  uint64_t preemptions;   /* Lua 5.4; on LuaJIT long runs noticed */
+  int64_t idle;           /* ns spent blocked with nothing to run */
 } lg_pstats_t;
+
+/* A portable task (lugo.spawn): an encoded value the host understands,
+ * queued for whichever processor takes it. */
+typedef struct lg_task_s {
+  struct lg_task_s *next;
+  lg_blob_t *blob;
+} lg_task_t;
 
 struct lg_p_s {
   int id;
@@ -176,12 +230,26 @@ struct lg_p_s {
                              file watches): they too can wake a waiter */
   uint64_t rng;
   lg_pstats_t stats;
+  /* with other processors (rt != NULL); locked fields say which lock */
+  lg_rt_t *rt;
+  uv_async_t wake;        /* another processor's nudge */
+  uv_mutex_t inlock;      /* guards inbox, intasks and stuck */
+  lg_g_t *inbox, *inboxlast;  /* goroutines others readied */
+  int inboxn;             /* atomic: inbox is not empty */
+  lg_task_t *intasks;     /* tasks only this processor may run */
+  int stuck;              /* blocked with nothing of its own that could
+                             wake it (lg_rt_t.nstuck counts these) */
+  int idle;               /* atomic: blocked in its loop */
+  uv_mutex_t tqlock;      /* guards the task queue */
+  lg_task_t **tq;         /* portable tasks: a ring others steal from */
+  size_t tqhead, tqlen, tqcap;
   /* host hooks */
   void (*vfree)(lg_p_t *p, lg_value_t *v);  /* drop a value nobody took */
   void *host;
 };
 
-/* Set up `p` (its loop included). Returns 0 or a libuv/LG error. */
+/* Set up `p` (its loop included) and make it this thread's processor.
+ * Returns 0 or a libuv/LG error. */
 int lg_p_init(lg_p_t *p, int id);
 /* Tear down: every goroutine must be gone (the host frees their stacks);
  * pending timers are dropped. */
@@ -201,8 +269,11 @@ void lg_ready(lg_p_t *p, lg_g_t *g, int next);
 /* Mark `g` waiting for `reason`. The host then yields its stack. */
 void lg_park(lg_p_t *p, lg_g_t *g, int reason);
 /* Take `g` off every queue it waits on (deadlock, or an error raised in
- * its driver); values it was sending go back through vfree. */
-void lg_g_unwait(lg_p_t *p, lg_g_t *g);
+ * its driver); values it was sending go back through vfree. Returns 0,
+ * or LG_PARKED when a waker on another processor has taken it already:
+ * then its wake-up is on the way (lg_p_drain delivers it) and must be
+ * let finish, or a value handed to it would be lost. */
+int lg_g_unwait(lg_p_t *p, lg_g_t *g);
 
 /* Next goroutine to run, or NULL. Fires due timers now and then. */
 lg_g_t *lg_p_next(lg_p_t *p);
@@ -215,6 +286,66 @@ int lg_p_poll(lg_p_t *p, int block);
 
 /* 64-bit random for select's poll order. */
 uint64_t lg_p_rand(lg_p_t *p);
+
+/* --------------------------------------------------------------- runtime
+ * Processors of one process, each driven by one thread (P0 by the host's
+ * own; the host starts the workers' threads). Goroutines never move; what
+ * moves is portable tasks, and wake-ups: a goroutine readied by another
+ * processor goes into its own processor's inbox, and a uv_async_t nudges
+ * that processor's loop. */
+#define LG_MAXPROCS 256
+#define LG_TQCAP 256      /* a processor's own task ring; more overflows
+                             half of it to the global queue, as Go's */
+
+struct lg_rt_s {
+  uv_mutex_t lock;        /* guards all below */
+  lg_p_t *ps[LG_MAXPROCS];
+  int nprocs;             /* highest attached id + 1 */
+  lg_task_t *gq, *gqlast; /* the global queue */
+  size_t ngq;
+  int nstuck;             /* attached processors with p->stuck set */
+  int nattached;
+};
+
+int lg_rt_init(lg_rt_t *rt);
+/* Every processor must have detached. Queued tasks are dropped. */
+void lg_rt_destroy(lg_rt_t *rt);
+/* Join `p` (set up with lg_p_init, on the thread that drives it) to the
+ * runtime as processor p->id (< LG_MAXPROCS, unused). */
+int lg_rt_attach(lg_rt_t *rt, lg_p_t *p);
+/* Leave: its queued tasks go to the global queue; its pinned ones are
+ * dropped (lg_blob_free). Goroutines others would wake must be gone. */
+void lg_rt_detach(lg_p_t *p);
+
+/* The processor this thread drives (set by lg_p_init). */
+lg_p_t *lg_p_self(void);
+
+/* Queue a portable task on `p`'s own queue, for `p` or a thief, and wake
+ * an idle processor to take it. The queue owns `blob` now. */
+int lg_task_push(lg_p_t *p, lg_blob_t *blob);
+/* Queue a task that only `p` may run (from any thread). */
+int lg_task_pin(lg_p_t *p, lg_blob_t *blob);
+/* A task for `p` to run, now the caller's: a pinned one, one of its own,
+ * one from the global queue, or half of another processor's queue stolen
+ * (Go's runqsteal). NULL when there is none anywhere. `steal` 0: only
+ * its own and the global queue. */
+lg_blob_t *lg_task_next(lg_p_t *p, int steal);
+/* Tasks queued anywhere (an estimate while others run). */
+size_t lg_rt_ntasks(lg_rt_t *rt);
+
+/* Move goroutines other processors readied into the run queue; returns
+ * how many. lg_p_next and lg_p_poll do this themselves. */
+size_t lg_p_drain(lg_p_t *p);
+/* Make `g` runnable from whichever thread: into its processor's run
+ * queue if this thread drives it, else into its inbox. */
+void lg_ready_any(lg_g_t *g, int next);
+/* Nudge `p`'s loop (from any thread). */
+void lg_p_wake(lg_p_t *p);
+/* A goroutine a waker claimed (xwait) may still sit on other queues:
+ * take it off them. The host calls this before it resumes a goroutine
+ * that lg_p_next did not hand it (an inline wait). Cheap when there is
+ * nothing to do. */
+void lg_g_settle(lg_p_t *p, lg_g_t *g);
 
 /* ---------------------------------------------------------------- timers */
 /* Pending timers that can wake someone (not daemon ones). */
@@ -265,6 +396,12 @@ int lg_chan_recv(lg_chan_t *c, lg_g_t *g, lg_value_t *v);
  * Returns LG_ECLOSED if it was closed already. */
 int lg_chan_close(lg_chan_t *c);
 
+/* A channel processors share: it locks, and holds only values that need
+ * no host (nil, booleans, numbers, LG_VBLOB). Freed by the last
+ * lg_chan_release, from any processor. */
+lg_chan_t *lg_chan_newshared(size_t cap);
+int lg_chan_isshared(const lg_chan_t *c);
+
 /* ---------------------------------------------------------------- select */
 enum { LG_SELRECV = 1, LG_SELSEND = 2 };
 
@@ -303,11 +440,13 @@ int lg_select(lg_p_t *p, lg_g_t *g, lg_scase_t *cases, int n, int block,
  *                the same table again, for cycles and shared references
  *   LG_TSHARED   a type byte and an opaque pointer (8 bytes): a shared
  *                object (channel, waitgroup, ...) passed by reference.
+ *   LG_TFUNC     as LG_TSTR: a function's code, in the host's form (Lua
+ *                bytecode from lua_dump).
  * The encoding is for processes of one build: pointers and byte order are
  * those of the machine. */
 enum {
   LG_TNIL, LG_TFALSE, LG_TTRUE, LG_TINT, LG_TFLOAT, LG_TSTR, LG_TTABLE,
-  LG_TEND, LG_TREF, LG_TSHARED
+  LG_TEND, LG_TREF, LG_TSHARED, LG_TFUNC
 };
 
 /* Default cap on one encoded value; more is UV_EMSGSIZE. */
@@ -327,6 +466,7 @@ typedef struct lg_enc_s {
   uint64_t ntables;       /* LG_TTABLE items put: the next table's number */
   int depth;              /* tables open */
   int err;                /* first error, 0 if none */
+  size_t nshared;         /* LG_TSHARED items put */
 } lg_enc_t;
 
 /* An empty encoder holding at most `max` bytes (0: LG_ENC_MAXSIZE).
@@ -346,6 +486,8 @@ int lg_enc_int(lg_enc_t *e, int64_t i);
 int lg_enc_float(lg_enc_t *e, double n);
 /* Copies the `len` bytes at `s`. */
 int lg_enc_str(lg_enc_t *e, const void *s, size_t len);
+/* A function's code, copied (an item of its own tag, LG_TFUNC). */
+int lg_enc_func(lg_enc_t *e, const void *code, size_t len);
 /* Begin table number e->ntables (read it before the call); `narr` and
  * `nrec` are size hints for the decoder, 0 if unknown. */
 int lg_enc_table(lg_enc_t *e, size_t narr, size_t nrec);
@@ -358,6 +500,22 @@ int lg_enc_ref(lg_enc_t *e, uint64_t idx);
  * decoded is the host's business. */
 int lg_enc_shared(lg_enc_t *e, int type, void *obj);
 
+/* An encoded value the core owns, as a shared channel or a task holds
+ * it. Encoded shared objects in it hold a reference each, which
+ * lg_blob_free drops: a host decoding one takes references of its own. */
+struct lg_blob_s {
+  size_t len;
+  size_t nshared;         /* LG_TSHARED items in it */
+  unsigned char data[];
+};
+
+/* The encoder's bytes as a blob, `e` left empty; or NULL (out of memory,
+ * nothing put, or a put failed), `e` untouched. The host must have retained each shared
+ * object it put (an lg_shared_t, for the blob to release). */
+lg_blob_t *lg_blob_take(lg_enc_t *e);
+/* Release the shared objects it refers to, and free it. NULL is fine. */
+void lg_blob_free(lg_blob_t *b);
+
 /* One item read back. A string points into the decoder's input. */
 typedef struct lg_item_s {
   int tag;                /* LG_T* */
@@ -367,7 +525,7 @@ typedef struct lg_item_s {
     struct {
       const char *p;
       size_t len;
-    } s;                  /* LG_TSTR */
+    } s;                  /* LG_TSTR, LG_TFUNC */
     struct {
       size_t narr, nrec;  /* hints, clamped to what the input can hold */
     } t;                  /* LG_TTABLE */
@@ -542,9 +700,31 @@ int lg_cond_wait(lg_cond_t *c, lg_g_t *g);    /* always LG_PARKED */
 int lg_cond_signal(lg_cond_t *c);             /* number woken */
 int lg_cond_broadcast(lg_cond_t *c);
 
+/* Any of the above as a shared object, on the heap with its own lock
+ * (q.lock points at it), so goroutines of every processor can use it.
+ * The calls above lock it themselves. */
+typedef struct lg_sync_s {
+  lg_shared_t hdr;        /* type: LG_SH_WG ... LG_SH_COND */
+  uv_mutex_t lock;
+  union {
+    lg_mutex_t mu;
+    lg_rwmutex_t rw;
+    lg_wg_t wg;
+    lg_sema_t sema;
+    lg_cond_t cond;
+  } u;
+} lg_sync_t;
+
+/* `size` is the semaphore's; NULL without memory. */
+lg_sync_t *lg_sync_new(int type, int64_t size);
+
 /* ------------------------------------------------------------------ http
  * HTTP/1.1 parsing and writing over byte buffers, kept in a header of
  * its own for its size; a C host still includes only this one. */
 #include "http.h"
+
+/* ----------------------------------------------------- map and atomic
+ * lugo.map and lugo.atomic: shared objects of their own header. */
+#include "map.h"
 
 #endif

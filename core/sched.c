@@ -43,6 +43,7 @@ int lg_p_init(lg_p_t *p, int id) {
   p->maing.sleep.p = p;
   p->curg = &p->maing;
   p->nextid = 1;
+  lg__setself(p);
   if ((rc = uv_loop_init(&p->loop)) != 0) return rc;
   if ((rc = uv_timer_init(&p->loop, &p->uvtimer)) != 0) {
     uv_loop_close(&p->loop);
@@ -58,10 +59,16 @@ int lg_p_init(lg_p_t *p, int id) {
 void lg_p_close(lg_p_t *p) {
   lg_g_t *g;
   lg_sudog_t *s;
+  /* Other processors must be stopped by now (the host's business):
+   * wake-ups they left in the inbox are taken, then every goroutine goes. */
+  if (p->rt != NULL) lg_p_drain(p);
   while ((g = p->allg) != NULL) {
-    lg_g_unwait(p, g);
+    if (lg_g_unwait(p, g) != 0) lg_g_settle(p, g);
+    lg_timer_stop(&g->sleep);
+    lg__vfree(p, &g->val);
     lg_g_free(p, g);
   }
+  lg_rt_detach(p);
   while (p->ntimers > 0) lg_timer_stop(p->timers[0]);
   lg__free(p->timers);
   lg__free(p->runq);
@@ -161,7 +168,16 @@ void lg_park(lg_p_t *p, lg_g_t *g, int reason) {
   g->since = lg_now();
 }
 
+static lg_g_t *next_g(lg_p_t *p);
+
 lg_g_t *lg_p_next(lg_p_t *p) {
+  lg_g_t *g;
+  if (__atomic_load_n(&p->inboxn, __ATOMIC_RELAXED)) lg_p_drain(p);
+  if ((g = next_g(p)) != NULL && g->waiting != NULL) lg_g_settle(p, g);
+  return g;
+}
+
+static lg_g_t *next_g(lg_p_t *p) {
   lg_g_t *g;
   if (++p->schedtick % TIMER_CHECK_TICKS == 0) {
     /* A run queue that never drains must not starve timers or the
@@ -197,14 +213,27 @@ size_t lg_p_runnable(lg_p_t *p) {
 
 int lg_p_poll(lg_p_t *p, int block) {
   int64_t now = lg_now();
-  /* A timer that fired may have woken a goroutine that no queue shows
-   * (one parked in a driver loop): that counts as something happening. */
-  if (lg_p_runtimers(p, now) > 0 || !block || lg_p_runnable(p) > 0)
+  int stuck = 0;
+  /* A timer that fired, or a wake-up from another processor, may have
+   * woken a goroutine that no queue shows (one parked in a driver loop):
+   * that counts as something happening. */
+  if (lg_p_runtimers(p, now) > 0 || lg_p_drain(p) > 0 || !block ||
+      lg_p_runnable(p) > 0)
     return uv_run(&p->loop, UV_RUN_NOWAIT), 0;
   /* Open sockets keep the loop alive, but only a goroutine waiting on one
-   * (or an event source feeding a channel) can be woken by it. */
-  if (lg_p_timers(p) == 0 && p->nwaitingio == 0 && p->nsources == 0)
-    return LG_EDEADLK;
+   * (or an event source feeding a channel) can be woken by it. With
+   * other processors, they can: P0 reports the deadlock only when every
+   * other one is stuck too. */
+  if (lg_p_timers(p) == 0 && p->nwaitingio == 0 && p->nsources == 0) {
+    if (p->rt == NULL) return LG_EDEADLK;
+    if (!lg__stick(p)) return lg_p_drain(p), 0;
+    if (p->id == 0 && lg__deadlocked(p)) {
+      lg__unstick(p);
+      return LG_EDEADLK;
+    }
+    lg__stuck_notify(p);
+    stuck = 1;
+  }
   if (p->ntimers > 0) {
     /* One libuv timer for the whole heap, armed only when we are about
      * to block. Round up: libuv counts whole milliseconds, and a timer
@@ -216,8 +245,19 @@ int lg_p_poll(lg_p_t *p, int block) {
     uv_ref((uv_handle_t *)&p->uvtimer);
     p->uvtimer_when = when;
   }
+  if (p->rt != NULL) {
+    uv_ref((uv_handle_t *)&p->wake);
+    __atomic_store_n(&p->idle, 1, __ATOMIC_RELEASE);
+  }
   uv_run(&p->loop, UV_RUN_ONCE);
   uv_unref((uv_handle_t *)&p->uvtimer);
+  if (p->rt != NULL) {
+    __atomic_store_n(&p->idle, 0, __ATOMIC_RELEASE);
+    uv_unref((uv_handle_t *)&p->wake);
+    if (stuck) lg__unstick(p);
+    lg_p_drain(p);
+  }
+  p->stats.idle += lg_now() - now;
   return 0;
 }
 
@@ -229,7 +269,17 @@ lg_sudog_t *lg__enqueue(lg_p_t *p, lg_g_t *g, lg_waitq_t *q) {
     p->sudogfree = s->next;
   else if ((s = lg__malloc(sizeof *s)) == NULL)
     return NULL;
+  if (g->waiting == NULL) {  /* a new wait begins */
+    g->xwait = 0;
+    g->claimed = 0;
+  }
   s->g = g;
+  s->lock = q->lock;
+  s->owner = q->owner;
+  if (q->lock != NULL) {
+    g->xwait = 1;
+    lg_shared_retain(q->owner);
+  }
   s->c = NULL;
   s->val.type = LG_VNIL;
   s->n = 0;
@@ -255,23 +305,38 @@ static void waitq_remove(lg_sudog_t *s) {
   s->q = NULL;
 }
 
+/* Take `g` for waking: only one waker may, when wakers on several
+ * processors can reach it. */
+static int claim(lg_g_t *g) {
+  int zero = 0;
+  return !g->xwait ||
+         __atomic_compare_exchange_n(&g->claimed, &zero, 1, 0,
+                                     __ATOMIC_ACQ_REL, __ATOMIC_RELAXED);
+}
+
 lg_sudog_t *lg__dequeue(lg_waitq_t *q) {
-  lg_sudog_t *s = q->first;
-  if (s != NULL) waitq_remove(s);
+  lg_sudog_t *s;
+  while ((s = q->first) != NULL) {
+    waitq_remove(s);
+    if (claim(s->g)) break;
+  }
   return s;
 }
 
-/* Take every sudog of `g` but `keep` off its queue and recycle it; a
- * value it was still holding goes back to the host. */
+/* Take every sudog of `g` off its queue (under that queue's lock) and
+ * recycle it; a value it was still holding goes back to the host. */
 static void unwait(lg_p_t *p, lg_g_t *g) {
   lg_sudog_t *s, *next;
   for (s = g->waiting; s != NULL; s = next) {
-    lg_waitq_t *q = s->q;
+    lg_waitq_t *q;
     next = s->waitlink;
-    if (q != NULL) {
+    lg__lock(s->lock);
+    if ((q = s->q) != NULL) {
       waitq_remove(s);
       if (q->onleave != NULL) q->onleave(q);
     }
+    lg__unlock(s->lock);
+    if (s->lock != NULL) lg_shared_release(s->owner);
     lg__vfree(p, &s->val);
     s->next = p->sudogfree;
     p->sudogfree = s;
@@ -281,16 +346,29 @@ static void unwait(lg_p_t *p, lg_g_t *g) {
 
 void lg__wake(lg_p_t *p, lg_sudog_t *s, int next) {
   lg_g_t *g = s->g;
+  if (g->xwait) {
+    /* The waker may hold a lock of one of g's queues, and may run on
+     * another processor: g's own processor takes it off the rest
+     * (lg_g_settle), as Go's selectgo does after it wakes. */
+    lg_ready_any(g, next);
+    return;
+  }
   unwait(p, g);
   lg_ready(p, g, next);
 }
 
-void lg_g_unwait(lg_p_t *p, lg_g_t *g) {
+void lg_g_settle(lg_p_t *p, lg_g_t *g) {
+  if (g->waiting != NULL) unwait(p, g);
+}
+
+int lg_g_unwait(lg_p_t *p, lg_g_t *g) {
+  if (g->status == LG_GWAITING && !claim(g)) return LG_PARKED;
   if (g->status == LG_GWAITING && g->reason == LG_WIO) p->nwaitingio--;
   unwait(p, g);
   lg_timer_stop(&g->sleep);
   g->status = LG_GRUNNING;
   g->reason = LG_WNONE;
+  return 0;
 }
 
 /* ------------------------------------------------------------- I/O waits
@@ -337,5 +415,6 @@ void lg__wake_io(lg_p_t *p, lg_waitq_t *q, int rc) {
 
 void lg__vfree(lg_p_t *p, lg_value_t *v) {
   if (v->type == LG_VREF && p->vfree != NULL) p->vfree(p, v);
+  else if (v->type == LG_VBLOB) lg_blob_free(v->u.blob);
   v->type = LG_VNIL;
 }

@@ -15,6 +15,7 @@ void lg_enc_init(lg_enc_t *e, size_t max) {
   e->ntables = 0;
   e->depth = 0;
   e->err = 0;
+  e->nshared = 0;
 }
 
 void lg_enc_free(lg_enc_t *e) {
@@ -121,12 +122,12 @@ int lg_enc_float(lg_enc_t *e, double n) {
   return 0;
 }
 
-int lg_enc_str(lg_enc_t *e, const void *s, size_t len) {
+static int putbytes(lg_enc_t *e, int tag, const void *s, size_t len) {
   unsigned char tmp[11];
   size_t n;
   int rc;
   if (e->err) return e->err;
-  tmp[0] = LG_TSTR;
+  tmp[0] = (unsigned char)tag;
   n = 1 + putvarint(tmp + 1, len);
   /* Check the whole before writing the header, so a string over the cap
    * leaves nothing half-written. */
@@ -137,6 +138,14 @@ int lg_enc_str(lg_enc_t *e, const void *s, size_t len) {
   if (len > 0) memcpy(e->buf + e->len + n, s, len);
   e->len += n + len;
   return 0;
+}
+
+int lg_enc_str(lg_enc_t *e, const void *s, size_t len) {
+  return putbytes(e, LG_TSTR, s, len);
+}
+
+int lg_enc_func(lg_enc_t *e, const void *code, size_t len) {
+  return putbytes(e, LG_TFUNC, code, len);
 }
 
 int lg_enc_table(lg_enc_t *e, size_t narr, size_t nrec) {
@@ -180,7 +189,36 @@ int lg_enc_shared(lg_enc_t *e, int type, void *obj) {
   e->buf[e->len++] = (unsigned char)type;
   put64(e->buf + e->len, (uint64_t)(uintptr_t)obj);
   e->len += 8;
+  e->nshared++;
   return 0;
+}
+
+/* ------------------------------------------------------------------ blobs */
+
+lg_blob_t *lg_blob_take(lg_enc_t *e) {
+  lg_blob_t *b;
+  if (e->err != 0 || e->len == 0 ||
+      (b = lg__malloc(sizeof *b + e->len)) == NULL)
+    return NULL;
+  b->len = e->len;
+  b->nshared = e->nshared;
+  memcpy(b->data, e->buf, e->len);
+  lg_enc_free(e);
+  return b;
+}
+
+void lg_blob_free(lg_blob_t *b) {
+  lg_dec_t d;
+  lg_item_t it;
+  size_t n;
+  if (b == NULL) return;
+  lg_dec_init(&d, b->data, b->len);
+  for (n = b->nshared; n > 0 && lg_dec_next(&d, &it) == 0;)
+    if (it.tag == LG_TSHARED) {
+      lg_shared_release(it.u.shared.obj);
+      n--;
+    }
+  lg__free(b);
 }
 
 /* ---------------------------------------------------------------- reader */
@@ -248,6 +286,7 @@ int lg_dec_next(lg_dec_t *d, lg_item_t *it) {
     p += 8;
     break;
   case LG_TSTR:
+  case LG_TFUNC:
     if (getvarint(&p, d->end, &v)) return LG_EINVAL;
     if (v > (uint64_t)(d->end - p)) return LG_EINVAL;
     it->u.s.p = (const char *)p;

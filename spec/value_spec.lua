@@ -59,6 +59,33 @@ describe("value encoding", function()
       assert.equal(big, decode(s))
     end)
 
+    it("functions without upvalues but _ENV, as bytecode", function()
+      local f = roundtrip(function(a, b) return a + b, type(print) end)
+      local sum, t = f(1, 2)
+      assert.equal(3, sum)
+      assert.equal("function", t)
+      assert.equal(7, roundtrip({ fn = function() return 7 end }).fn())
+    end)
+
+    it("shared objects by reference, with their methods", function()
+      local lugo = h.lugo
+      local wg = lugo.waitgroup()
+      local w2 = roundtrip({ w = wg }).w
+      assert.not_equal(wg, w2)
+      assert.equal(getmetatable(wg), getmetatable(w2))
+      wg:add(1)
+      w2:done()
+      wg:wait()  -- the same counter, or this would be a deadlock
+      local ch = lugo.chan(1, { shared = true })
+      roundtrip(ch):send("x")
+      assert.equal("x", (ch:recv()))
+      local m, a = lugo.map(), lugo.atomic(5)
+      roundtrip(m):set("k", 1)
+      assert.equal(1, m:get("k"))
+      assert.equal(6, roundtrip({ a })[1]:add(1))
+      assert.equal(6, a:load())
+    end)
+
     it("nested tables", function()
       local v = { 1, 2, { 3, { 4, "five" } }, a = { b = { c = { d = true } } },
                   list = { "x", "y", n = 2 } }
@@ -154,7 +181,8 @@ describe("value encoding", function()
       assert.equal("args[2].conn: userdata cannot cross processors",
         encerr({ conn = io.stdout }, "args[2]"))
       assert.equal("value: userdata cannot cross processors", encerr(io.stdout))
-      assert.equal("value.ch: userdata cannot cross processors",
+      assert.equal("value.ch: a local channel cannot cross processors " ..
+        "(make it with lugo.chan(n, {shared = true}))",
         encerr({ ch = h.lugo.chan() }))
     end)
 
@@ -163,13 +191,15 @@ describe("value encoding", function()
         encerr({ core.PARK }))
     end)
 
-    it("functions", function()
-      assert.equal("args[1][3]: function cannot cross processors",
+    it("functions: C ones, and Lua ones with upvalues", function()
+      assert.equal("args[1][3]: C function cannot cross processors",
         encerr({ 1, 2, print }, "args[1]"))
-      assert.equal("value: function cannot cross processors",
-        encerr(function() end))
-      assert.equal("value.a.b.c[1]: function cannot cross processors",
+      assert.equal("value.a.b.c[1]: C function cannot cross processors",
         encerr({ a = { b = { c = { print } } } }))
+      local up = 1
+      assert.equal("value.f: function with upvalue 'up' cannot cross " ..
+        "processors (pass it as an argument, or give the function as " ..
+        "\"module.function\")", encerr({ f = function() return up end }))
     end)
 
     it("threads", function()
@@ -180,19 +210,19 @@ describe("value encoding", function()
     end)
 
     it("keys of odd types and quoting", function()
-      assert.equal('value["a b"][1.5][true]: function cannot cross processors',
+      assert.equal('value["a b"][1.5][true]: C function cannot cross processors',
         encerr({ ["a b"] = { [1.5] = { [true] = print } } }))
-      assert.equal('value["q\\"\\\\\\10"]: function cannot cross processors',
+      assert.equal('value["q\\"\\\\\\10"]: C function cannot cross processors',
         encerr({ ['q"\\\n'] = print }))
-      assert.equal('value["' .. string.rep("x", 32) .. '..."]: function ' ..
+      assert.equal('value["' .. string.rep("x", 32) .. '..."]: C function ' ..
         'cannot cross processors', encerr({ [string.rep("x", 50)] = print }))
       assert.equal("value.t: function key cannot cross processors",
         encerr({ t = { [print] = 1 } }))
       assert.equal("value: userdata key cannot cross processors",
         encerr({ [io.stdout] = 1 }))
-      assert.equal("value[table key].f: function cannot cross processors",
+      assert.equal("value[table key].f: C function cannot cross processors",
         encerr({ [{ f = print }] = 1 }))
-      assert.equal("value[table].f: function cannot cross processors",
+      assert.equal("value[table].f: C function cannot cross processors",
         encerr({ [{}] = { f = print } }))
     end)
 

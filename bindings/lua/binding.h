@@ -45,6 +45,8 @@ typedef struct lgb_s {
   char *wbuf;              /* scratch for formatting a response, kept
                               from one to the next (http.c) */
   size_t wcap;
+  struct lgb_rt_s *rt;     /* the processors, once started (procs.c) */
+  size_t maxmsg;           /* cap on one encoded value, 0: default */
 } lgb_t;
 
 /* Keys for light userdata that only this module makes. */
@@ -109,6 +111,45 @@ lg_g_t *lgb_ffi_curg(lgb_t *b);
 void lgb_tovalue(lua_State *L, lgb_t *b, int idx, lg_value_t *v);
 void lgb_pushvalue(lua_State *L, lgb_t *b, lg_value_t *v);
 
+/* Encode the value at `i` for another processor (see value.c): a blob
+ * the caller owns, or an error naming the path from `root` ("value",
+ * "args") to what cannot cross; `root` stands for the first `skip` keys
+ * of the path. `max`: cap in bytes, 0 the default.
+ * lgb_decode pushes the value a blob holds (the caller still owns it;
+ * lg_blob_free drops it). */
+lg_blob_t *lgb_encode(lua_State *L, int i, const char *root, int skip,
+                      size_t max);
+void lgb_decode(lua_State *L, const lg_blob_t *b);
+
+/* Resume goroutine `g` until it parks, yields or ends (sched.c). */
+void lgb_run(lua_State *L, lgb_t *b, lg_g_t *g);
+/* A new goroutine (not yet runnable) for a function and its `nargs`
+ * arguments, the top nargs + 1 values of L, which move to it. */
+lg_g_t *lgb_go(lua_State *L, lgb_t *b, int nargs);
+/* A goroutine error nobody took yet: raised by the main thread's next
+ * blocking call. */
+void lgb_penderror(lua_State *L, lgb_t *b, int idx);
+/* lugo.onerror's handler, if set, called with the err and traceback at
+ * top + 1, top + 2, the goroutine id and processor number: 0 if none. */
+int lgb_onerror(lua_State *L, lgb_t *b, int top, uint64_t id, int pid);
+/* Move goroutine errors other processors reported to this one's list
+ * (procs.c; P0 only). */
+void lgb_pullerrors(lua_State *L, lgb_t *b);
+/* Where a goroutine error goes when this processor cannot raise it:
+ * nonzero if it was taken (a worker hands it to P0). */
+int lgb_forwarderror(lua_State *L, lgb_t *b, int msg, int tb, lg_g_t *g);
+
+/* procs.c: stop and join the workers and close their states (P0, as
+ * its state closes), then free the runtime after P0's lg_p_close;
+ * start sysmon (preemption) with the first goroutine; add the workers'
+ * rows to lugo.stats's per-processor list at the top; how many
+ * processors run. */
+void lgb_procs_stop(lgb_t *b);
+void lgb_procs_free(lgb_t *b);
+void lgb_procs_sysmon(lua_State *L, lgb_t *b);
+void lgb_procs_stats(lua_State *L, lgb_t *b);
+int lgb_procs_running(lgb_t *b);
+
 /* Park the running goroutine, which the core has queued already. In a
  * goroutine this yields to the scheduler; on the main thread (or where
  * Lua cannot yield) it drives the scheduler until the goroutine is woken.
@@ -144,10 +185,34 @@ int lgb_pushaddr(lua_State *L, const struct sockaddr_storage *ss);
 /* Check that arg `i` is a channel / the channel at `i`, or NULL. */
 lg_chan_t *lgb_checkchan(lua_State *L, int i);
 lg_chan_t *lgb_tochan(lua_State *L, int i);
+/* The value at `i` as channel `ch` (a stack index) holds it: for a
+ * shared channel, copied (lgb_encode). */
+void lgb_chanvalue(lua_State *L, int i, int ch, lg_value_t *v);
 /* Push a new channel userdata owning one reference on `c`. */
 void lgb_pushchan(lua_State *L, lg_chan_t *c);
 /* Seconds (a Lua number) to a duration in ns, raising on NaN. */
 int64_t lgb_checkduration(lua_State *L, int i);
+
+/* Shared objects (waitgroups, mutexes, maps, atomics ...) as userdata:
+ * the userdata holds one reference on the core object, dropped by its
+ * __gc. lgb_sharedclass makes the metatable (as lgb_newclass, plus that
+ * __gc) and records it as the one for objects of `type` (LG_SH_*), so a
+ * value decoded on another processor gets the same methods. Shared
+ * channels are channels (lgb_pushchan), not these. */
+typedef struct lgb_shud_s {
+  lg_shared_t *obj;
+} lgb_shud_t;
+
+void lgb_sharedclass(lua_State *L, int type, const char *name,
+                     const luaL_Reg *m, const luaL_Reg *mm);
+/* Push a userdata for `o`, taking a new reference on it. */
+void lgb_pushshared(lua_State *L, lg_shared_t *o);
+/* The object of a shared userdata at `i`, or NULL. */
+lg_shared_t *lgb_toshared(lua_State *L, int i);
+/* Check that arg `i` is a shared object of `type`; `what` names it in
+ * the error ("lugo.map expected, got ..."). */
+lg_shared_t *lgb_checkshared(lua_State *L, int i, int type,
+                             const char *what);
 
 /* Register each file's functions into the module table at the top. */
 void lgb_open_sched(lua_State *L);
@@ -164,6 +229,8 @@ void lgb_open_udp(lua_State *L);
 void lgb_open_http(lua_State *L);
 void lgb_open_dns(lua_State *L);
 void lgb_open_value(lua_State *L);
+void lgb_open_map(lua_State *L);
+void lgb_open_procs(lua_State *L);
 
 /* luaL_setfuncs with the module's upvalues, which sit just below the
  * target table. */

@@ -1,5 +1,9 @@
-/* lugo.chan: local channels. The userdata holds a pointer to the core
- * channel and owns one reference on it (timers may hold others). */
+/* lugo.chan: local and shared channels. The userdata holds a pointer to
+ * the core channel and owns one reference on it (timers, and for a
+ * shared one other processors, may hold others). A shared channel has a
+ * metatable of its own with the same methods, so LuaJIT's FFI fast paths
+ * (lua/lugo/ffi.lua), which know only local channels, leave it to these;
+ * what it carries is copied (lgb_encode), never a slot of this state. */
 #include "binding.h"
 
 /* Largest capacity: far past any memory, short of 2^53 where Lua
@@ -13,7 +17,10 @@ typedef struct chanud_s {
   const void *magic;
   lg_chan_t *c;
   lgb_t *b;               /* its processor, saving an upvalue lookup */
+  int shared;
 } chanud_t;
+
+#define SHARED_MT "lugo.sharedchan"
 
 static const char chanmagic = 0;
 
@@ -44,18 +51,35 @@ lg_chan_t *lgb_tochan(lua_State *L, int i) {
   return u != NULL ? u->c : NULL;
 }
 
-static chanud_t *newchanud(lua_State *L, lg_chan_t *c) {
+static chanud_t *newchanud(lua_State *L, lg_chan_t *c, int shared) {
   chanud_t *u = lua_newuserdata(L, sizeof *u);
   u->magic = &chanmagic;
   u->c = c;
   u->b = lgb_get(L);
-  lua_pushvalue(L, LGB_CHANMT);
+  u->shared = shared;
+  if (shared) luaL_getmetatable(L, SHARED_MT);
+  else lua_pushvalue(L, LGB_CHANMT);
   lua_setmetatable(L, -2);
   return u;
 }
 
 void lgb_pushchan(lua_State *L, lg_chan_t *c) {
-  newchanud(L, c);
+  newchanud(L, c, lg_chan_isshared(c));
+}
+
+/* A value for channel `u`: a shared one's is copied, unless it is nil, a
+ * boolean or a number, which need no host. */
+static void tovalue(lua_State *L, chanud_t *u, int i, lg_value_t *v) {
+  if (u->shared && lua_type(L, i) > LUA_TNUMBER) {
+    v->type = LG_VBLOB;
+    v->u.blob = lgb_encode(L, i, "value", 0, 0);
+  } else {
+    lgb_tovalue(L, u->b, i, v);
+  }
+}
+
+void lgb_chanvalue(lua_State *L, int i, int ch, lg_value_t *v) {
+  tovalue(L, checkchanud(L, ch), i, v);
 }
 
 /* lugo.chan([cap [, opts]]) -> ch   [-0, +1, e] */
@@ -64,20 +88,19 @@ static int l_chan(lua_State *L) {
   lua_Number cap = luaL_optnumber(L, 1, 0);
   lg_chan_t *c;
   chanud_t *u;
+  int shared = 0;
   if (!(cap >= 0 && cap <= CAP_MAX && cap == (lua_Number)(size_t)cap))
     return luaL_error(L, "makechan: size out of range");
   if (!lua_isnoneornil(L, 2)) {
     luaL_checktype(L, 2, LUA_TTABLE);
     lua_getfield(L, 2, "shared");
-    if (lua_toboolean(L, -1))
-      return luaL_error(L, "lugo.chan: shared channels need processors "
-                           "(lugo.procs), which this build does not have yet");
+    shared = lua_toboolean(L, -1);
     lua_pop(L, 1);
   }
   /* The userdata first, so a failed allocation leaks nothing. */
-  u = newchanud(L, NULL);
-  if ((c = lg_chan_new(&b->p, (size_t)cap)) == NULL)
-    return luaL_error(L, "not enough memory");
+  u = newchanud(L, NULL, shared);
+  c = shared ? lg_chan_newshared((size_t)cap) : lg_chan_new(&b->p, (size_t)cap);
+  if (c == NULL) return luaL_error(L, "not enough memory");
   u->c = c;
   return 1;
 }
@@ -96,7 +119,7 @@ static int ch_send(lua_State *L) {
   int rc;
   if (lua_isnoneornil(L, 2))
     return lgb_wrappederror(L, "cannot send nil on a channel");
-  lgb_tovalue(L, b, 2, &v);
+  tovalue(L, u, 2, &v);
   rc = lg_chan_send(c, g, &v);
   if (rc == 0) return 0;
   if (rc == LG_PARKED)
@@ -124,11 +147,12 @@ static int ch_recv(lua_State *L) {
 /* ch:trysend(v) -> boolean   [-0, +1, e] */
 static int ch_trysend(lua_State *L) {
   lgb_t *b = lgb_get(L);
-  lg_chan_t *c = lgb_checkchan(L, 1);
+  chanud_t *u = checkchanud(L, 1);
+  lg_chan_t *c = u->c;
   lg_value_t v;
   int rc;
   checknotnil(L, 2);
-  lgb_tovalue(L, b, 2, &v);
+  tovalue(L, u, 2, &v);
   rc = lg_chan_trysend(c, &v);
   if (rc == 0) {
     lua_pushboolean(L, 1);
@@ -174,9 +198,9 @@ static int ch_len(lua_State *L) {
 
 static int ch_tostring(lua_State *L) {
   lg_chan_t *c = lgb_checkchan(L, 1);
-  lua_pushfstring(L, "lugo.chan (%d/%d%s): %p", (int)lg_chan_len(c),
+  lua_pushfstring(L, "lugo.chan (%d/%d%s%s): %p", (int)lg_chan_len(c),
                   (int)lg_chan_cap(c), lg_chan_closed(c) ? ", closed" : "",
-                  (void *)c);
+                  lg_chan_isshared(c) ? ", shared" : "", (void *)c);
   return 1;
 }
 
@@ -211,5 +235,13 @@ void lgb_open_chan(lua_State *L) {
   lua_setfield(L, LUA_REGISTRYINDEX, "lugo.chan");
   lua_getfield(L, -1, "__index");
   lua_setfield(L, 4, "chan_methods");
-  lua_pop(L, 1);
+  /* The shared channels' metatable: the same methods and metamethods. */
+  luaL_newmetatable(L, SHARED_MT);
+  lua_pushnil(L);
+  while (lua_next(L, -3)) {
+    lua_pushvalue(L, -2);
+    lua_insert(L, -2);
+    lua_rawset(L, -4);
+  }
+  lua_pop(L, 2);
 }

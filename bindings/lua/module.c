@@ -116,6 +116,13 @@ void lgb_pushvalue(lua_State *L, lgb_t *b, lg_value_t *v) {
     lgb_pushref(L, v->u.ref);
     lgb_unref(L, b, v->u.ref);
     break;
+  case LG_VBLOB: {
+    lg_blob_t *blob = v->u.blob;
+    v->type = LG_VNIL;  /* a decoding error leaks it, but frees it once */
+    lgb_decode(L, blob);
+    lg_blob_free(blob);
+    return;
+  }
   default: lua_pushnil(L);
   }
   v->type = LG_VNIL;
@@ -134,6 +141,64 @@ int64_t lgb_checkduration(lua_State *L, int i) {
   if (s <= 0) return 0;
   if (s > 9.2e9) return INT64_MAX / 2;  /* ~146 years: never */
   return (int64_t)(s * 1e9 + 0.5);
+}
+
+/* --------------------------------------------------------- shared objects */
+
+/* The metatable of each shared type, by LG_SH_*: the same in every
+ * processor's state, so a decoded object gets the right methods. */
+static const char *const shnames[] = {
+  NULL, NULL, "lugo.waitgroup", "lugo.mutex", "lugo.rwmutex",
+  "lugo.semaphore", "lugo.condqueue", "lugo.map", "lugo.atomic"
+};
+#define NSHTYPES ((int)(sizeof shnames / sizeof *shnames))
+
+static int shared_gc(lua_State *L) {
+  lgb_shud_t *u = lua_touserdata(L, 1);
+  if (u->obj != NULL) lg_shared_release(u->obj);
+  u->obj = NULL;
+  return 0;
+}
+
+void lgb_sharedclass(lua_State *L, int type, const char *name,
+                     const luaL_Reg *m, const luaL_Reg *mm) {
+  (void)name;  /* shnames[type]: one list, so decoding agrees */
+  lgb_newclass(L, shnames[type], m, mm);
+  lua_pushcfunction(L, shared_gc);
+  lua_setfield(L, -2, "__gc");
+  lua_pushinteger(L, type);
+  lua_setfield(L, -2, "__lugo_shared");
+  lua_pop(L, 1);
+}
+
+void lgb_pushshared(lua_State *L, lg_shared_t *o) {
+  lgb_shud_t *u = lua_newuserdata(L, sizeof *u);
+  u->obj = NULL;
+  luaL_setmetatable(L, shnames[o->type]);
+  lg_shared_retain(o);
+  u->obj = o;
+}
+
+lg_shared_t *lgb_toshared(lua_State *L, int i) {
+  lgb_shud_t *u;
+  int type;
+  if (lua_type(L, i) != LUA_TUSERDATA || !lua_getmetatable(L, i))
+    return NULL;
+  lua_getfield(L, -1, "__lugo_shared");
+  type = (int)lua_tointeger(L, -1);
+  lua_pop(L, 2);
+  if (type <= 0 || type >= NSHTYPES) return NULL;
+  u = lua_touserdata(L, i);
+  return u->obj;
+}
+
+lg_shared_t *lgb_checkshared(lua_State *L, int i, int type,
+                             const char *what) {
+  lg_shared_t *o = lgb_toshared(L, i);
+  if (o == NULL || o->type != type)
+    luaL_argerror(L, i, lua_pushfstring(L, "%s expected, got %s", what,
+                                        luaL_typename(L, i)));
+  return o;
 }
 
 /* ----------------------------------------------------------- the module */
@@ -165,7 +230,9 @@ static int p_gc(lua_State *L) {
   /* Channels and timers finalized after this still release into the
    * core; they must find no hook to call. */
   b->p.vfree = NULL;
+  lgb_procs_stop(b);  /* workers first: they may wake our goroutines */
   lg_p_close(&b->p);
+  lgb_procs_free(b);
   free(b->freeslots);
   free(b->dirty);
   free(b->cofree);
@@ -241,6 +308,8 @@ int luaopen_lugo_core(lua_State *L) {
   lgb_open_udp(L);
   lgb_open_http(L);
   lgb_open_dns(L);
+  lgb_open_map(L);
+  lgb_open_procs(L);
   lua_pushvalue(L, 4);
   lua_setfield(L, LUA_REGISTRYINDEX, "lugo.core");
   return 1;

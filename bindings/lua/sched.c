@@ -77,13 +77,16 @@ static void push_gerror(lua_State *L, lua_State *co, lg_g_t *g) {
     lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, -1));
   }
   msg = lua_tostring(L, -1);
-  lua_pushfstring(L, "goroutine %d: %s", (int)g->id, msg);
+  if (g->p->id != 0)
+    lua_pushfstring(L, "goroutine %d on P%d: %s", (int)g->id, g->p->id, msg);
+  else
+    lua_pushfstring(L, "goroutine %d: %s", (int)g->id, msg);
   luaL_traceback(L, co, lua_tostring(L, -1), 0);
   lua_replace(L, -3);  /* keep: err, traceback */
   lua_pop(L, 1);
 }
 
-static void pend_error(lua_State *L, lgb_t *b, int idx) {
+void lgb_penderror(lua_State *L, lgb_t *b, int idx) {
   if (b->nerrors == b->errorscap) {
     size_t n = b->errorscap ? b->errorscap * 2 : 8;
     uint32_t *e = realloc(b->errors, n * sizeof *e);
@@ -109,8 +112,29 @@ static int raise_pending(lua_State *L, lgb_t *b) {
 /* A goroutine died of an error: its joiner (lugo.run) raises it, or
  * lugo.onerror hears of it, or the main thread raises it at its next
  * blocking call. */
+/* With err and traceback at top + 1 and top + 2: call lugo.onerror's
+ * handler, if there is one, with them, the goroutine id and the
+ * processor number; a failing handler's error is pended. Returns 0 when
+ * there is no handler. */
+int lgb_onerror(lua_State *L, lgb_t *b, int top, uint64_t id, int pid) {
+  if (b->onerror == 0) return 0;
+  lgb_pushref(L, b->onerror);
+  lua_pushvalue(L, top + 1);
+  lua_pushvalue(L, top + 2);
+  lua_pushinteger(L, (lua_Integer)id);
+  lua_pushinteger(L, pid);
+  if (lua_pcall(L, 4, 0, 0) != LUA_OK) {
+    lua_pushfstring(L, "lugo.onerror handler failed: %s\nwhile handling %s",
+                    lua_tostring(L, -1), lua_tostring(L, top + 2));
+    lgb_penderror(L, b, -1);
+  }
+  lua_settop(L, top + 2);
+  return 1;
+}
+
 static void gdied(lua_State *L, lgb_t *b, lg_g_t *g, lua_State *co) {
   lg_p_t *p = &b->p;
+  int top = lua_gettop(L);
   push_gerror(L, co, g);  /* err, traceback */
   if (lgb_resetthread(co, L)) co_put(L, b, co, g->hostref);
   else lgb_unref(L, b, g->hostref);  /* a dead coroutine: let it go */
@@ -120,27 +144,16 @@ static void gdied(lua_State *L, lgb_t *b, lg_g_t *g, lua_State *co) {
     j->val.u.ref = lgb_ref(L, b, -1);
     j->rc = LG_EINVAL;
     lg_ready(p, j, 1);
-  } else if (b->onerror != 0) {
-    int top = lua_gettop(L) - 2;
-    lgb_pushref(L, b->onerror);
-    lua_pushvalue(L, top + 1);
-    lua_pushvalue(L, top + 2);
-    lua_pushinteger(L, (lua_Integer)g->id);
-    if (lua_pcall(L, 3, 0, 0) != LUA_OK) {
-      lua_pushfstring(L, "lugo.onerror handler failed: %s\nwhile handling %s",
-                      lua_tostring(L, -1), lua_tostring(L, top + 2));
-      pend_error(L, b, -1);
-    }
-    lua_settop(L, top + 2);
+  } else if (lgb_onerror(L, b, top, g->id, p->id)) {
     if (g->joiner != NULL) {  /* handled: lugo.run returns nothing */
       g->joiner->val.type = LG_VNIL;
       g->joiner->rc = LG_ECLOSED;
       lg_ready(p, g->joiner, 1);
     }
-  } else {
-    pend_error(L, b, -1);
+  } else if (!lgb_forwarderror(L, b, top + 1, top + 2, g)) {
+    lgb_penderror(L, b, -1);
   }
-  lua_pop(L, 2);
+  lua_settop(L, top);
   lg_g_free(p, g);
 }
 
@@ -220,21 +233,21 @@ static int push_wake(lua_State *L, lgb_t *b, lg_g_t *g) {
 
 /* ----------------------------------------------------------------- loop */
 
-static void run_g(lua_State *L, lgb_t *b, lg_g_t *g) {
+void lgb_run(lua_State *L, lgb_t *b, lg_g_t *g) {
   lg_p_t *p = &b->p;
   lua_State *co = g->host;
   lg_g_t *prev = p->curg;
   int nargs, nres, status;
   if (lua_status(co) == LUA_OK) {  /* not started: function and args */
     nargs = lua_gettop(co) - 1;
-  } else if (g->reason == LG_WRECV && g->val.type != LG_VREF) {
+  } else if (g->reason == LG_WRECV && g->val.type < LG_VREF) {
     /* The hot cases (ping-pong, select): push straight onto the
      * coroutine, no trip through L. */
     lgb_pushvalue(co, b, &g->val);
     lua_pushboolean(co, g->ok > 0);
     nargs = 2;
   } else if (g->reason == LG_WSELECT && g->rc == 0 &&
-             g->val.type != LG_VREF) {
+             g->val.type < LG_VREF) {
     lua_pushinteger(co, g->sel + 1);
     nargs = 1;
     if (g->ok >= 0) {
@@ -275,11 +288,12 @@ static int drive(lua_State *L, lgb_t *b, lg_g_t *waitg) {
   int ismain = p->curg == &p->maing;
   for (;;) {
     lg_g_t *g;
-    b->L = L;  /* for callbacks of lg_p_poll; run_g may have changed it */
+    b->L = L;  /* for callbacks of lg_p_poll; lgb_run may have changed it */
+    if (ismain && b->rt != NULL) lgb_pullerrors(L, b);
     if (ismain && b->nerrors > 0) return LG_EINVAL;
     if (waitg != NULL && waitg->status == LG_GRUNNABLE) return 0;
     if ((g = lg_p_next(p)) != NULL) {
-      run_g(L, b, g);
+      lgb_run(L, b, g);
       continue;
     }
     if (waitg != NULL && waitg->status == LG_GRUNNABLE) return 0;
@@ -311,11 +325,17 @@ int lgb_park(lua_State *L, lgb_t *b, lg_g_t *g, lua_KFunction k,
   was = g->inlinewait;
   g->inlinewait = 1;
   rc = drive(L, b, g);
+  if (rc != 0 && g->reason == LG_WJOIN) unjoin(b, g);
+  if (rc != 0 && lg_g_unwait(&b->p, g) != 0) {
+    /* Another processor has woken it already: take that wake-up (the
+     * pending error stays pending), or its value would be lost. */
+    while (g->status != LG_GRUNNABLE) lg_p_poll(&b->p, 0);
+    rc = 0;
+  }
   g->inlinewait = was;
+  lg_g_settle(&b->p, g);
   if (rc != 0) {
-    /* Give up the wait so the runtime stays usable, then raise. */
-    if (g->reason == LG_WJOIN) unjoin(b, g);
-    lg_g_unwait(&b->p, g);
+    /* The wait was given up so the runtime stays usable; raise. */
     if (rc == LG_EINVAL) return raise_pending(L, b);
     /* On LuaJIT the calls that pass a continuation are called through a
      * Lua wrapper (see init.lua): blame the wrapper's caller. */
@@ -332,22 +352,27 @@ int lgb_park(lua_State *L, lgb_t *b, lg_g_t *g, lua_KFunction k,
 
 /* ------------------------------------------------------------ functions */
 
-static lg_g_t *spawn(lua_State *L, lgb_t *b) {
+lg_g_t *lgb_go(lua_State *L, lgb_t *b, int nargs) {
   lg_g_t *g;
   lua_State *co;
   uint32_t slot;
-  luaL_checktype(L, 1, LUA_TFUNCTION);
   if ((g = lg_g_new(&b->p)) == NULL) luaL_error(L, "not enough memory");
   co = co_get(L, b, &slot);
-  lua_xmove(L, co, lua_gettop(L));
+  lua_xmove(L, co, nargs + 1);
   g->host = co;
   g->hostref = slot;
   return g;
 }
 
+static lg_g_t *spawn(lua_State *L, lgb_t *b) {
+  luaL_checktype(L, 1, LUA_TFUNCTION);
+  return lgb_go(L, b, lua_gettop(L) - 1);
+}
+
 /* lugo.go(fn, ...)   [-0, +0, e] */
 static int l_go(lua_State *L) {
   lgb_t *b = lgb_get(L);
+  if (b->rt == NULL) lgb_procs_sysmon(L, b);
   lg_ready(&b->p, spawn(L, b), 0);
   return 0;
 }
@@ -366,6 +391,7 @@ static int l_run(lua_State *L) {
     if (rc != 0) return lgb_wrappederror(L, deadlock);
     return 0;
   }
+  if (b->rt == NULL) lgb_procs_sysmon(L, b);
   g = spawn(L, b);
   g->joiner = self;
   lg_ready(p, g, 0);
@@ -391,7 +417,7 @@ static int l_yield(lua_State *L) {
   for (n = lg_p_runnable(p); n > 0; n--) {
     lg_g_t *next = lg_p_next(p);
     if (next == NULL) break;
-    run_g(L, b, next);
+    lgb_run(L, b, next);
   }
   if (g == &p->maing && b->nerrors > 0) return raise_pending(L, b);
   return 0;

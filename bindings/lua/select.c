@@ -56,8 +56,11 @@ static int l_select(lua_State *L) {
   for (i = 0; nsend > 0 && i < n; i++) {
     if (cases[i].dir != LG_SELSEND || cases[i].c == NULL) continue;
     lgb_rawgeti(L, 1, i + 1);
-    lgb_rawgeti(L, -1, 3);
-    lgb_tovalue(L, b, -1, &cases[i].val);
+    lgb_rawgeti(L, -1, 2);
+    lgb_rawgeti(L, -2, 3);
+    /* A value that cannot cross to a shared channel raises here, after
+     * earlier cases took theirs: those stay in slots until swept. */
+    lgb_chanvalue(L, -1, -2, &cases[i].val);
     lua_settop(L, top);
   }
   rc = lg_select(&b->p, g, cases, n, block, &chosen, &v, &ok);

@@ -1,7 +1,6 @@
 /* lugo.waitgroup, mutex, rwmutex, semaphore and the queue under cond.
- * Each is a userdata embedding its core object; waiters' stacks hold the
- * userdata, so it outlives every queued goroutine. */
-#include <string.h>
+ * Each is a shared object (lg_sync_t): a userdata holding a reference,
+ * so any processor can hold one and its waiters may be anywhere. */
 #include "binding.h"
 
 #define WG_MT "lugo.waitgroup"
@@ -10,12 +9,25 @@
 #define SEMA_MT "lugo.semaphore"
 #define COND_MT "lugo.condqueue"
 
-static void *newobj(lua_State *L, size_t size, const char *mt) {
-  void *u = lua_newuserdata(L, size);
-  memset(u, 0, size);
-  luaL_setmetatable(L, mt);
-  return u;
+/* Push a new shared sync object of `type`; the userdata holds the one
+ * reference. */
+static lg_sync_t *newobj(lua_State *L, int type, int64_t size) {
+  lg_sync_t *s = lg_sync_new(type, size);
+  if (s == NULL) luaL_error(L, "not enough memory");
+  lgb_pushshared(L, &s->hdr);
+  lg_shared_release(&s->hdr);
+  return s;
 }
+
+static lg_sync_t *check(lua_State *L, int i, int type, const char *mt) {
+  return (lg_sync_t *)lgb_checkshared(L, i, type, mt);
+}
+
+#define CHECKWG(i) (&check(L, i, LG_SH_WG, WG_MT)->u.wg)
+#define CHECKMU(i) (&check(L, i, LG_SH_MUTEX, MUTEX_MT)->u.mu)
+#define CHECKRW(i) (&check(L, i, LG_SH_RWMUTEX, RW_MT)->u.rw)
+#define CHECKSEMA(i) (&check(L, i, LG_SH_SEMA, SEMA_MT)->u.sema)
+#define CHECKCOND(i) (&check(L, i, LG_SH_COND, COND_MT)->u.cond)
 
 /* Park the running goroutine if the core queued it. */
 static int maybe_park(lua_State *L, int rc) {
@@ -40,13 +52,13 @@ static int64_t optcount(lua_State *L, int i, const char *what) {
 /* ------------------------------------------------------------ waitgroup */
 
 static int l_waitgroup(lua_State *L) {
-  newobj(L, sizeof(lg_wg_t), WG_MT);
+  newobj(L, LG_SH_WG, 0);
   return 1;
 }
 
 /* wg:add([n])   [-0, +0, e] */
 static int wg_add(lua_State *L) {
-  lg_wg_t *wg = luaL_checkudata(L, 1, WG_MT);
+  lg_wg_t *wg = CHECKWG(1);
   if (lg_wg_add(wg, optcount(L, 2, "delta")) != 0)
     return luaL_error(L, "sync: negative WaitGroup counter");
   return 0;
@@ -54,7 +66,7 @@ static int wg_add(lua_State *L) {
 
 /* wg:done()   [-0, +0, e] */
 static int wg_done(lua_State *L) {
-  lg_wg_t *wg = luaL_checkudata(L, 1, WG_MT);
+  lg_wg_t *wg = CHECKWG(1);
   if (lg_wg_add(wg, -1) != 0)
     return luaL_error(L, "sync: negative WaitGroup counter");
   return 0;
@@ -62,30 +74,30 @@ static int wg_done(lua_State *L) {
 
 /* wg:wait()   [-0, +0, e] */
 static int wg_wait(lua_State *L) {
-  lg_wg_t *wg = luaL_checkudata(L, 1, WG_MT);
+  lg_wg_t *wg = CHECKWG(1);
   return maybe_park(L, lg_wg_wait(wg, curg(L)));
 }
 
 /* ---------------------------------------------------------------- mutex */
 
 static int l_mutex(lua_State *L) {
-  newobj(L, sizeof(lg_mutex_t), MUTEX_MT);
+  newobj(L, LG_SH_MUTEX, 0);
   return 1;
 }
 
 static int mu_lock(lua_State *L) {
-  lg_mutex_t *m = luaL_checkudata(L, 1, MUTEX_MT);
+  lg_mutex_t *m = CHECKMU(1);
   return maybe_park(L, lg_mutex_lock(m, curg(L)));
 }
 
 static int mu_trylock(lua_State *L) {
-  lg_mutex_t *m = luaL_checkudata(L, 1, MUTEX_MT);
+  lg_mutex_t *m = CHECKMU(1);
   lua_pushboolean(L, lg_mutex_trylock(m) == 0);
   return 1;
 }
 
 static int mu_unlock(lua_State *L) {
-  lg_mutex_t *m = luaL_checkudata(L, 1, MUTEX_MT);
+  lg_mutex_t *m = CHECKMU(1);
   if (lg_mutex_unlock(m) != 0)
     return luaL_error(L, "sync: unlock of unlocked mutex");
   return 0;
@@ -94,29 +106,29 @@ static int mu_unlock(lua_State *L) {
 /* -------------------------------------------------------------- rwmutex */
 
 static int l_rwmutex(lua_State *L) {
-  lg_rwmutex_init(newobj(L, sizeof(lg_rwmutex_t), RW_MT));
+  newobj(L, LG_SH_RWMUTEX, 0);
   return 1;
 }
 
 static int rw_rlock(lua_State *L) {
-  lg_rwmutex_t *m = luaL_checkudata(L, 1, RW_MT);
+  lg_rwmutex_t *m = CHECKRW(1);
   return maybe_park(L, lg_rwmutex_rlock(m, curg(L)));
 }
 
 static int rw_runlock(lua_State *L) {
-  lg_rwmutex_t *m = luaL_checkudata(L, 1, RW_MT);
+  lg_rwmutex_t *m = CHECKRW(1);
   if (lg_rwmutex_runlock(m) != 0)
     return luaL_error(L, "sync: RUnlock of unlocked RWMutex");
   return 0;
 }
 
 static int rw_lock(lua_State *L) {
-  lg_rwmutex_t *m = luaL_checkudata(L, 1, RW_MT);
+  lg_rwmutex_t *m = CHECKRW(1);
   return maybe_park(L, lg_rwmutex_lock(m, curg(L)));
 }
 
 static int rw_unlock(lua_State *L) {
-  lg_rwmutex_t *m = luaL_checkudata(L, 1, RW_MT);
+  lg_rwmutex_t *m = CHECKRW(1);
   if (lg_rwmutex_unlock(m) != 0)
     return luaL_error(L, "sync: Unlock of unlocked RWMutex");
   return 0;
@@ -127,12 +139,10 @@ static int rw_unlock(lua_State *L) {
 /* lugo.semaphore(n) -> sem   [-0, +1, e] */
 static int l_semaphore(lua_State *L) {
   int64_t n;
-  lg_sema_t *s;
   luaL_checknumber(L, 1);
   n = optcount(L, 1, "size");
   if (n < 0) return luaL_argerror(L, 1, "size must not be negative");
-  s = newobj(L, sizeof *s, SEMA_MT);
-  lg_sema_init(s, n);
+  newobj(L, LG_SH_SEMA, n);
   return 1;
 }
 
@@ -146,20 +156,20 @@ static int64_t checkunits(lua_State *L, lg_sema_t *s) {
 }
 
 static int se_acquire(lua_State *L) {
-  lg_sema_t *s = luaL_checkudata(L, 1, SEMA_MT);
+  lg_sema_t *s = CHECKSEMA(1);
   int64_t k = checkunits(L, s);
   return maybe_park(L, lg_sema_acquire(s, curg(L), k));
 }
 
 static int se_tryacquire(lua_State *L) {
-  lg_sema_t *s = luaL_checkudata(L, 1, SEMA_MT);
+  lg_sema_t *s = CHECKSEMA(1);
   int64_t k = checkunits(L, s);
   lua_pushboolean(L, lg_sema_tryacquire(s, k) == 0);
   return 1;
 }
 
 static int se_release(lua_State *L) {
-  lg_sema_t *s = luaL_checkudata(L, 1, SEMA_MT);
+  lg_sema_t *s = CHECKSEMA(1);
   int64_t k = optcount(L, 2, "count");
   if (k < 0) return luaL_argerror(L, 2, "count must not be negative");
   if (lg_sema_release(s, k) != 0)
@@ -172,14 +182,14 @@ static int se_release(lua_State *L) {
  * and relocks after the wait. */
 
 static int l_condqueue(lua_State *L) {
-  newobj(L, sizeof(lg_cond_t), COND_MT);
+  newobj(L, LG_SH_COND, 0);
   return 1;
 }
 
 /* q:wait(mutex): unlock and wait, without relocking   [-0, +0, e] */
 static int cq_wait(lua_State *L) {
-  lg_cond_t *c = luaL_checkudata(L, 1, COND_MT);
-  lg_mutex_t *m = luaL_checkudata(L, 2, MUTEX_MT);
+  lg_cond_t *c = CHECKCOND(1);
+  lg_mutex_t *m = CHECKMU(2);
   int rc;
   if (lg_mutex_unlock(m) != 0)
     return luaL_error(L, "sync: unlock of unlocked mutex");
@@ -188,12 +198,12 @@ static int cq_wait(lua_State *L) {
 }
 
 static int cq_signal(lua_State *L) {
-  lg_cond_signal(luaL_checkudata(L, 1, COND_MT));
+  lg_cond_signal(CHECKCOND(1));
   return 0;
 }
 
 static int cq_broadcast(lua_State *L) {
-  lg_cond_broadcast(luaL_checkudata(L, 1, COND_MT));
+  lg_cond_broadcast(CHECKCOND(1));
   return 0;
 }
 
@@ -223,10 +233,9 @@ void lgb_open_sync(lua_State *L) {
   };
   static const luaL_Reg none[] = {{NULL, NULL}};
   lgb_setfuncs(L, f);
-  lgb_newclass(L, WG_MT, wg, none);
-  lgb_newclass(L, MUTEX_MT, mu, none);
-  lgb_newclass(L, RW_MT, rw, none);
-  lgb_newclass(L, SEMA_MT, se, none);
-  lgb_newclass(L, COND_MT, cq, none);
-  lua_pop(L, 5);
+  lgb_sharedclass(L, LG_SH_WG, WG_MT, wg, none);
+  lgb_sharedclass(L, LG_SH_MUTEX, MUTEX_MT, mu, none);
+  lgb_sharedclass(L, LG_SH_RWMUTEX, RW_MT, rw, none);
+  lgb_sharedclass(L, LG_SH_SEMA, SEMA_MT, se, none);
+  lgb_sharedclass(L, LG_SH_COND, COND_MT, cq, none);
 }

@@ -2,7 +2,9 @@
  * channels and lugo.spawn copy from one processor's Lua state into
  * another's. Copyable: nil, booleans, numbers (integer and float kept
  * apart on 5.4), strings and tables of those, cycles and shared
- * references kept. Metatables do not cross: a table's raw contents do.
+ * references kept; shared objects (shared channels, the sync objects,
+ * maps, atomics) by reference; Lua functions whose only upvalue is
+ * _ENV, as bytecode. Metatables do not cross: a table's raw contents do.
  * Anything else raises an error naming where it sits in the value:
  * `args[2].conn: userdata cannot cross processors`. */
 #include <limits.h>
@@ -20,7 +22,8 @@ typedef struct level_s {
 typedef struct walk_s {
   lg_enc_t *e;
   int seen;               /* stack index: table -> its number */
-  const char *root;       /* the value's name: "value", "args[2]" */
+  const char *root;       /* the value's name: "value", "args" */
+  int skip;               /* path levels the root stands for */
   int depth;              /* tables open */
   level_t path[LG_ENC_MAXDEPTH];
 } walk_t;
@@ -98,16 +101,29 @@ static const char *tname(lua_State *L, int i) {
                                               : luaL_typename(L, i);
 }
 
+/* Drop what an encoder holds: its bytes and the references it took on
+ * the shared objects it put. */
+static void encfree(lg_enc_t *e) {
+  if (e->nshared > 0) {
+    lg_dec_t d;
+    lg_item_t it;
+    lg_dec_init(&d, e->buf, e->len);
+    while (lg_dec_next(&d, &it) == 0)
+      if (it.tag == LG_TSHARED) lg_shared_release(it.u.shared.obj);
+  }
+  lg_enc_free(e);
+}
+
 /* Raise "<path>: <what>". `upto` levels of the path are named. The
  * encoder's buffer is freed first (its userdata's __gc would, later). */
 static int walkerror(lua_State *L, walk_t *w, int upto, const char *what) {
   luaL_Buffer B;
   int i;
-  lg_enc_free(w->e);
+  encfree(w->e);
   lua_checkstack(L, 4);
   luaL_buffinit(L, &B);
   luaL_addstring(&B, w->root);
-  for (i = 0; i < upto; i++)
+  for (i = w->skip; i < upto; i++)
     addkey(L, &B, w->path[i].key, w->path[i].inkey);
   luaL_addstring(&B, ": ");
   luaL_addstring(&B, what);
@@ -130,10 +146,10 @@ static void check(lua_State *L, walk_t *w, int rc) {
     snprintf(msg, sizeof msg,
              "value too large to cross processors (over %zu bytes encoded)",
              w->e->max);
-    lg_enc_free(w->e);
+    encfree(w->e);
     luaL_error(L, "%s: %s", w->root, msg);
   }
-  lg_enc_free(w->e);
+  encfree(w->e);
   luaL_error(L, "%s", rc == LG_ENOMEM ? "not enough memory" : lg_strerror(rc));
 }
 
@@ -186,6 +202,78 @@ static void walktable(lua_State *L, walk_t *w, int t) {
   check(L, w, lg_enc_end(w->e));
 }
 
+/* A shared object goes by reference: the encoding holds one on it. */
+static void walkshared(lua_State *L, walk_t *w, int i) {
+  lg_shared_t *o = lgb_toshared(L, i);
+  lg_chan_t *c;
+  int rc;
+  if (o == NULL && (c = lgb_tochan(L, i)) != NULL) {
+    if (!lg_chan_isshared(c))
+      walkerror(L, w, w->depth, "a local channel cannot cross processors "
+                                "(make it with lugo.chan(n, {shared = true}))");
+    o = (lg_shared_t *)c;  /* a shared channel begins with its header */
+  }
+  if (o == NULL) uncopyable(L, w, i, "");
+  if ((rc = lg_enc_shared(w->e, o->type, o)) == 0) lg_shared_retain(o);
+  check(L, w, rc);
+}
+
+/* lua_dump's pieces, gathered. */
+typedef struct code_s {
+  char *p;
+  size_t len, cap, max;
+  int err;
+} code_t;
+
+static int writer(lua_State *L, const void *p, size_t n, void *ud) {
+  code_t *c = ud;
+  (void)L;
+  if (n > c->max - c->len) return c->err = UV_EMSGSIZE, 1;  /* stops it */
+  if (c->len + n > c->cap) {
+    size_t cap = c->cap ? c->cap : 256;
+    char *q;
+    while (cap < c->len + n) cap *= 2;
+    if ((q = lg__realloc(c->p, cap)) == NULL) return c->err = LG_ENOMEM, 1;
+    c->p = q;
+    c->cap = cap;
+  }
+  memcpy(c->p + c->len, p, n);
+  c->len += n;
+  return 0;
+}
+
+/* A Lua function whose only upvalue is _ENV goes as its bytecode; the
+ * other processor loads it with its own globals. */
+static void walkfunction(lua_State *L, walk_t *w, int i) {
+  const char *name = NULL;
+  code_t code = {NULL, 0, 0, 0, 0};
+  int n, rc;
+  if (lua_iscfunction(L, i))
+    walkerror(L, w, w->depth, "C function cannot cross processors");
+  for (n = 1; (name = lua_getupvalue(L, i, n)) != NULL; n++) {
+    lua_pop(L, 1);
+    if (strcmp(name, "_ENV") != 0) break;
+  }
+  if (name != NULL) {
+    lua_pushfstring(L, "function with upvalue '%s' cannot cross processors "
+                       "(pass it as an argument, or give the function as "
+                       "\"module.function\")", name);
+    walkerror(L, w, w->depth, lua_tostring(L, -1));
+  }
+  code.max = w->e->max;
+  lua_pushvalue(L, i);
+#if LGB_HAS_INTEGERS
+  rc = lua_dump(L, writer, &code, 0);
+#else
+  rc = lua_dump(L, writer, &code);
+#endif
+  lua_pop(L, 1);
+  rc = rc != 0 ? (code.err != 0 ? code.err : LG_ENOMEM)
+               : lg_enc_func(w->e, code.p, code.len);
+  lg__free(code.p);
+  check(L, w, rc);
+}
+
 /* Put the value at absolute index `i`. */
 static void walk(lua_State *L, walk_t *w, int i) {
   lg_enc_t *e = w->e;
@@ -224,20 +312,27 @@ static void walk(lua_State *L, walk_t *w, int i) {
   case LUA_TTABLE:
     walktable(L, w, i);
     break;
+  case LUA_TUSERDATA:
+    walkshared(L, w, i);
+    break;
+  case LUA_TFUNCTION:
+    walkfunction(L, w, i);
+    break;
   default:
     uncopyable(L, w, i, "");
   }
 }
 
 static int enc_gc(lua_State *L) {
-  lg_enc_free(lua_touserdata(L, 1));
+  encfree(lua_touserdata(L, 1));
   return 0;
 }
 
 /* Encode the value at `i` into a new encoder userdata left on the stack,
  * which frees its buffer when collected (so an error on the way leaks
  * nothing). `root` names the value in errors. */
-static lg_enc_t *encode(lua_State *L, int i, const char *root, size_t max) {
+static lg_enc_t *encode(lua_State *L, int i, const char *root, int skip,
+                        size_t max) {
   walk_t w;
   if (i < 0) i = lua_gettop(L) + i + 1;  /* LuaJIT has no lua_absindex */
   w.e = lua_newuserdata(L, sizeof(lg_enc_t));
@@ -246,6 +341,7 @@ static lg_enc_t *encode(lua_State *L, int i, const char *root, size_t max) {
   lua_newtable(L);
   w.seen = lua_gettop(L);
   w.root = root;
+  w.skip = skip;
   w.depth = 0;
   walk(L, &w, i);
   lua_pop(L, 1);
@@ -306,8 +402,18 @@ static void push(lua_State *L, lg_dec_t *d, lg_item_t *it, int tables) {
       lua_rawset(L, -3);
     }
     break;
-  default:  /* LG_TSHARED: no shared objects yet */
-    luaL_error(L, "shared objects cannot cross processors yet");
+  case LG_TFUNC:
+    if (luaL_loadbufferx(L, it->u.s.p, it->u.s.len, "=function",
+                         "b") != LUA_OK)
+      lua_error(L);
+    break;
+  default:  /* LG_TSHARED: a reference of our own */
+    if (it->u.shared.type == LG_SH_CHAN) {
+      lg_chan_retain(it->u.shared.obj);
+      lgb_pushchan(L, it->u.shared.obj);
+    } else {
+      lgb_pushshared(L, it->u.shared.obj);
+    }
   }
 }
 
@@ -323,6 +429,19 @@ static void decode(lua_State *L, const char *data, size_t len) {
   lua_remove(L, tables);
 }
 
+lg_blob_t *lgb_encode(lua_State *L, int i, const char *root, int skip,
+                      size_t max) {
+  lg_enc_t *e = encode(L, i, root, skip, max);
+  lg_blob_t *b = lg_blob_take(e);
+  if (b == NULL) luaL_error(L, "not enough memory");  /* e's __gc frees */
+  lua_pop(L, 1);
+  return b;
+}
+
+void lgb_decode(lua_State *L, const lg_blob_t *b) {
+  decode(L, (const char *)b->data, b->len);
+}
+
 /* ----------------------------------------------------------- the module */
 
 /* core.encode(v [, name [, max]]) -> string   [-0, +1, e]
@@ -336,9 +455,11 @@ static int l_encode(lua_State *L) {
   luaL_checkany(L, 1);
   if (!(max >= 0 && max <= (lua_Number)LG_ENC_MAXSIZE * 64))
     return luaL_argerror(L, 3, "size cap out of range");
-  e = encode(L, 1, root, (size_t)max);
+  e = encode(L, 1, root, 0, (size_t)max);
   lua_pushlstring(L, (const char *)e->buf, e->len);
-  lg_enc_free(e);
+  /* The string holds no references: shared objects in it must be kept
+   * alive by the caller until it is decoded. */
+  encfree(e);
   return 1;
 }
 

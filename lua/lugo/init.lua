@@ -18,6 +18,8 @@ local lugo = {
   select = core.select, after = core.after,
   waitgroup = core.waitgroup, mutex = core.mutex, rwmutex = core.rwmutex,
   semaphore = core.semaphore, stats = core.stats, dump = core.dump,
+  procs = core.procs, spawn = core.spawn, map = core.map,
+  atomic = core.atomic,
   tcp = net.tcp, udp = net.udp, dns = net.dns, fs = net.fs,
   signal = net.signal, http = require "lugo.http",
 }
