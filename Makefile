@@ -62,6 +62,12 @@ build/test/%: spec/core/%.c $(CORE_SRC) $(HDR) $(wildcard spec/core/*.h) | deps
 	$(CC) -std=c11 -D_GNU_SOURCE $(WARN) -Werror $(SAN) -Icore $(UV_CFLAGS) \
 	  -o $@ $< $(CORE_SRC) $(UV_LIBS)
 
+# The same under ThreadSanitizer, for the tests of the concurrent parts.
+build/tsan/%: spec/core/%.c $(CORE_SRC) $(HDR) $(wildcard spec/core/*.h) | deps
+	@mkdir -p $(@D)
+	$(CC) -std=c11 -D_GNU_SOURCE $(WARN) -Werror -g -O1 -fsanitize=thread \
+	  -Icore $(UV_CFLAGS) -o $@ $< $(CORE_SRC) $(UV_LIBS)
+
 # The Lua 5.4 module built with ASan/UBSan, for .ci/test.sh's sanitized run
 # of the specs (the sanitizer runtimes are preloaded into lua5.4).
 build/asan/lugo/core.so: $(CORE_SRC) $(BIND_SRC) $(HDR) | deps

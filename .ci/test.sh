@@ -35,6 +35,11 @@ c_test() {
   $make "build/test/$1" && "build/test/$1"
 }
 
+# tsan_test NAME: spec/core/NAME.c with core/, under ThreadSanitizer.
+tsan_test() {
+  $make "build/tsan/$1" && TSAN_OPTIONS=halt_on_error=1 "build/tsan/$1"
+}
+
 # busted_on LUA: the specs on interpreter LUA, against build/LUA.
 busted_on() {
   $make "build/$1/lugo/core.so" &&
@@ -72,6 +77,10 @@ rock_check() {
 
 for t in spec/core/*_test.c; do
   [ -e "$t" ] && suite "C $(basename "$t" .c)" c_test "$(basename "$t" .c)"
+done
+# The concurrent parts again under ThreadSanitizer: a race fails the run.
+for t in proc_test map_test; do
+  suite "C $t, ThreadSanitizer" tsan_test "$t"
 done
 suite "busted lua5.4" busted_on lua5.4
 suite "busted luajit" busted_on luajit

@@ -68,7 +68,7 @@ void lg_rt_destroy(lg_rt_t *rt) {
 
 int lg_rt_attach(lg_rt_t *rt, lg_p_t *p) {
   int rc;
-  if (p->id < 0 || p->id >= LG_MAXPROCS) return LG_EINVAL;
+  if (p->id < 0 || p->id >= LG_MAXPROCS || p->rt != NULL) return LG_EINVAL;
   if ((p->tq = lg__malloc(LG_TQCAP * sizeof *p->tq)) == NULL)
     return LG_ENOMEM;
   if ((rc = uv_async_init(&p->loop, &p->wake, wake_cb)) != 0) {
@@ -95,7 +95,8 @@ int lg_rt_attach(lg_rt_t *rt, lg_p_t *p) {
     return LG_EINVAL;
   }
   rt->ps[p->id] = p;
-  if (p->id >= rt->nprocs) rt->nprocs = p->id + 1;
+  if (p->id >= rt->nprocs)
+    __atomic_store_n(&rt->nprocs, p->id + 1, __ATOMIC_RELEASE);
   rt->nattached++;
   p->rt = rt;
   uv_mutex_unlock(&rt->lock);
@@ -109,8 +110,8 @@ void lg_rt_detach(lg_p_t *p) {
   uv_mutex_lock(&rt->lock);
   rt->ps[p->id] = NULL;
   rt->nattached--;
-  if (p->stuck) rt->nstuck--;
-  p->stuck = 0;
+  if (__atomic_load_n(&p->stuck, __ATOMIC_RELAXED)) rt->nstuck--;
+  __atomic_store_n(&p->stuck, 0, __ATOMIC_RELAXED);
   /* Queued tasks are not this processor's: somebody else runs them. */
   uv_mutex_lock(&p->tqlock);
   for (; p->tqlen > 0; p->tqlen--) {
@@ -120,7 +121,7 @@ void lg_rt_detach(lg_p_t *p) {
     if (rt->gqlast != NULL) rt->gqlast->next = q;
     else rt->gq = q;
     rt->gqlast = q;
-    rt->ngq++;
+    __atomic_add_fetch(&rt->ngq, 1, __ATOMIC_RELAXED);
   }
   uv_mutex_unlock(&p->tqlock);
   uv_mutex_unlock(&rt->lock);
@@ -146,8 +147,8 @@ void lg_p_wake(lg_p_t *p) {
 static void unstick(lg_p_t *p) {
   lg_rt_t *rt = p->rt;
   uv_mutex_lock(&rt->lock);
-  if (p->stuck) {
-    p->stuck = 0;
+  if (__atomic_load_n(&p->stuck, __ATOMIC_RELAXED)) {
+    __atomic_store_n(&p->stuck, 0, __ATOMIC_RELAXED);
     rt->nstuck--;
   }
   uv_mutex_unlock(&rt->lock);
@@ -162,10 +163,10 @@ static void wake_idle(lg_rt_t *rt, lg_p_t *p) {
     uv_mutex_lock(&rt->lock);
     q = rt->ps[i];
     if (q != NULL && q != p && q->id != 0 &&
-        __atomic_compare_exchange_n(&q->idle, &one, 0, 0, __ATOMIC_ACQ_REL,
+        __atomic_compare_exchange_n(&q->idle, &one, 0, 0, __ATOMIC_SEQ_CST,
                                     __ATOMIC_RELAXED)) {
-      if (q->stuck) {
-        q->stuck = 0;
+      if (__atomic_load_n(&q->stuck, __ATOMIC_RELAXED)) {
+        __atomic_store_n(&q->stuck, 0, __ATOMIC_RELAXED);
         rt->nstuck--;
       }
       uv_async_send(&q->wake);
@@ -211,7 +212,7 @@ int lg_task_push(lg_p_t *p, lg_blob_t *blob) {
     if (rt->gqlast != NULL) rt->gqlast->next = first;
     else rt->gq = first;
     rt->gqlast = t;
-    rt->ngq += n + 1;
+    __atomic_add_fetch(&rt->ngq, n + 1, __ATOMIC_RELAXED);
     uv_mutex_unlock(&rt->lock);
   } else {
     p->tq[(p->tqhead + p->tqlen) % p->tqcap] = t;
@@ -230,7 +231,7 @@ int lg_task_pin(lg_p_t *p, lg_blob_t *blob) {
   for (pp = &p->intasks; *pp != NULL; pp = &(*pp)->next) {}
   *pp = t;
   __atomic_store_n(&p->inboxn, 1, __ATOMIC_RELEASE);
-  stuck = p->stuck;
+  stuck = __atomic_load_n(&p->stuck, __ATOMIC_RELAXED);
   uv_mutex_unlock(&p->inlock);
   if (stuck) unstick(p);
   uv_async_send(&p->wake);
@@ -292,7 +293,7 @@ lg_blob_t *lg_task_next(lg_p_t *p, int stealing) {
     if ((t = rt->gq) != NULL) {
       rt->gq = t->next;
       if (rt->gq == NULL) rt->gqlast = NULL;
-      rt->ngq--;
+      __atomic_sub_fetch(&rt->ngq, 1, __ATOMIC_RELAXED);
     }
     uv_mutex_unlock(&rt->lock);
   }
@@ -346,7 +347,7 @@ void lg_ready_any(lg_g_t *g, int next) {
   else p->inbox = g;
   p->inboxlast = g;
   __atomic_store_n(&p->inboxn, 1, __ATOMIC_RELEASE);
-  stuck = p->stuck;
+  stuck = __atomic_load_n(&p->stuck, __ATOMIC_RELAXED);
   uv_mutex_unlock(&p->inlock);
   if (stuck) unstick(p);
   uv_async_send(&p->wake);
@@ -380,8 +381,8 @@ int lg__stick(lg_p_t *p) {
   uv_mutex_lock(&p->inlock);
   if (p->inbox == NULL && p->intasks == NULL) {
     uv_mutex_lock(&rt->lock);
-    if (!p->stuck) {
-      p->stuck = 1;
+    if (!__atomic_load_n(&p->stuck, __ATOMIC_RELAXED)) {
+      __atomic_store_n(&p->stuck, 1, __ATOMIC_RELAXED);
       rt->nstuck++;
     }
     uv_mutex_unlock(&rt->lock);

@@ -247,7 +247,16 @@ int lg_p_poll(lg_p_t *p, int block) {
   }
   if (p->rt != NULL) {
     uv_ref((uv_handle_t *)&p->wake);
-    __atomic_store_n(&p->idle, 1, __ATOMIC_RELEASE);
+    __atomic_store_n(&p->idle, 1, __ATOMIC_SEQ_CST);
+    /* A task pushed while we were not idle yet woke nobody (the pusher
+     * saw us busy): look once more now that pushers can see us idle. */
+    if (p->id != 0 && lg_rt_ntasks(p->rt) > 0) {
+      __atomic_store_n(&p->idle, 0, __ATOMIC_RELAXED);
+      uv_unref((uv_handle_t *)&p->wake);
+      uv_unref((uv_handle_t *)&p->uvtimer);
+      if (stuck) lg__unstick(p);
+      return 0;
+    }
   }
   uv_run(&p->loop, UV_RUN_ONCE);
   uv_unref((uv_handle_t *)&p->uvtimer);
@@ -342,6 +351,8 @@ static void unwait(lg_p_t *p, lg_g_t *g) {
     p->sudogfree = s;
   }
   g->waiting = NULL;
+  g->xwait = 0;  /* the wait is over: the next one starts unclaimed */
+  g->claimed = 0;
 }
 
 void lg__wake(lg_p_t *p, lg_sudog_t *s, int next) {

@@ -19,6 +19,8 @@ describe("examples/", function()
     ["echo.lua"] = "HELLO",
     ["proxy.lua"] = "cut off",
     ["reload.lua"] = "final config",
+    ["parallel_workers.lua"] = "on %d+ processors: [%d.]+ s, speedup [%d.]+x",
+    ["order_dispatch.lua"] = "to the stealing queue: %d+\n  matched on P0",
   } do
     it(name .. " runs to the end and shows what it is about", function()
       local out, ok = run(name)

@@ -47,6 +47,8 @@ typedef struct lgb_s {
   size_t wcap;
   struct lgb_rt_s *rt;     /* the processors, once started (procs.c) */
   size_t maxmsg;           /* cap on one encoded value, 0: default */
+  int sysmon;              /* sysmon watches this processor */
+  int preempted;           /* the last yield was sysmon's preemption */
 } lgb_t;
 
 /* Keys for light userdata that only this module makes. */
@@ -149,6 +151,8 @@ void lgb_procs_free(lgb_t *b);
 void lgb_procs_sysmon(lua_State *L, lgb_t *b);
 void lgb_procs_stats(lua_State *L, lgb_t *b);
 int lgb_procs_running(lgb_t *b);
+/* Start a portable task here as a goroutine; frees the blob. */
+void lgb_runtask(lua_State *L, lgb_t *b, lg_blob_t *blob);
 
 /* Park the running goroutine, which the core has queued already. In a
  * goroutine this yields to the scheduler; on the main thread (or where

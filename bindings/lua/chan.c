@@ -72,7 +72,7 @@ void lgb_pushchan(lua_State *L, lg_chan_t *c) {
 static void tovalue(lua_State *L, chanud_t *u, int i, lg_value_t *v) {
   if (u->shared && lua_type(L, i) > LUA_TNUMBER) {
     v->type = LG_VBLOB;
-    v->u.blob = lgb_encode(L, i, "value", 0, 0);
+    v->u.blob = lgb_encode(L, i, "value", 0, u->b->maxmsg);
   } else {
     lgb_tovalue(L, u->b, i, v);
   }

@@ -132,16 +132,17 @@ static int l_starttask(lua_State *L) {
     if (dot == NULL || dot == name || dot[1] == '\0')
       return luaL_error(L, "lugo.spawn: \"%s\" is not \"module.function\"",
                         name);
+    lua_pushlstring(L, name, (size_t)(dot - name));  /* 4 */
     lua_getglobal(L, "require");
-    lua_pushlstring(L, name, (size_t)(dot - name));
-    lua_call(L, 1, 1);
-    if (!lua_istable(L, -1))
+    lua_pushvalue(L, 4);
+    lua_call(L, 1, 1);  /* 5 */
+    if (!lua_istable(L, 5))
       return luaL_error(L, "lugo.spawn: module '%s' is not a table",
-                        lua_tostring(L, -2));
-    lua_getfield(L, -1, dot + 1);
+                        lua_tostring(L, 4));
+    lua_getfield(L, 5, dot + 1);
     if (!lua_isfunction(L, -1))
       return luaL_error(L, "lugo.spawn: no function '%s' in module '%s'",
-                        dot + 1, lua_tostring(L, -3));
+                        dot + 1, lua_tostring(L, 4));
     lua_replace(L, 3);
     lua_settop(L, 3);
   }
@@ -158,7 +159,7 @@ static int l_starttask(lua_State *L) {
 
 /* Run a task here; a task that cannot start is a goroutine error of
  * this processor (id 0: it never became one). Frees the blob. */
-static void runtask(lua_State *L, lgb_t *b, lg_blob_t *blob) {
+void lgb_runtask(lua_State *L, lgb_t *b, lg_blob_t *blob) {
   int top = lua_gettop(L);
   lua_getfield(L, LUA_REGISTRYINDEX, "lugo.core");
   lua_getfield(L, -1, "_starttask");
@@ -195,7 +196,7 @@ static int l_workloop(lua_State *L) {
       lgb_run(L, b, g);
       spins = 0;
     } else if ((task = lg_task_next(p, 1)) != NULL) {
-      runtask(L, b, task);
+      lgb_runtask(L, b, task);
       spins = 0;
     } else if (spins++ < SPINS) {
       lg_p_poll(p, 0);
@@ -218,9 +219,12 @@ static int setpaths(lua_State *L) {
   lua_setfield(L, -2, "path");
   lua_pushstring(L, rt->cpath);
   lua_setfield(L, -2, "cpath");
+  /* lugo loaded, and a global: spawned functions have no upvalues to
+   * reach it by. */
   lua_getglobal(L, "require");
   lua_pushliteral(L, "lugo");
-  lua_call(L, 1, 0);
+  lua_call(L, 1, 1);
+  lua_setglobal(L, "lugo");
   return 0;
 }
 
@@ -290,6 +294,7 @@ static void preempthook(lua_State *L, lua_Debug *ar) {
     return;
   }
   b->p.stats.preemptions++;
+  b->preempted = 1;
   lua_yield(L, 0);
 }
 #endif
@@ -363,16 +368,64 @@ static lgb_rt_t *getrt(lua_State *L, lgb_t *b) {
   return rt;
 }
 
-/* Start sysmon: at the first goroutine on 5.4, or with the workers. */
+/* A process may end without closing P0's state (os.exit does not):
+ * sysmon must not outlive the main thread it signals. The runtimes with
+ * a sysmon, for the exit handler; a process has one P0 per Lua state
+ * that loads lugo, rarely more than one. */
+#define MAXSYSMONS 16
+static lgb_rt_t *sysmons[MAXSYSMONS];
+static uv_once_t sysmononce = UV_ONCE_INIT;
+static uv_mutex_t sysmonlock;
+
+static void stopsysmons(void) {
+  int i;
+  uv_mutex_lock(&sysmonlock);
+  for (i = 0; i < MAXSYSMONS; i++) {
+    lgb_rt_t *rt = sysmons[i];
+    if (rt == NULL) continue;
+    __atomic_store_n(&rt->stop, 1, __ATOMIC_RELEASE);
+    uv_thread_join(&rt->sysmon);
+    rt->hassysmon = 0;
+    sysmons[i] = NULL;
+  }
+  uv_mutex_unlock(&sysmonlock);
+}
+
+static void sysmoninit(void) {
+  uv_mutex_init(&sysmonlock);
+  atexit(stopsysmons);
+}
+
+static void forget(lgb_rt_t *rt) {
+  int i;
+  uv_mutex_lock(&sysmonlock);
+  for (i = 0; i < MAXSYSMONS; i++)
+    if (sysmons[i] == rt) sysmons[i] = NULL;
+  uv_mutex_unlock(&sysmonlock);
+}
+
+/* Start sysmon: at the first goroutine, or with the workers. */
 static void startsysmon(lgb_rt_t *rt) {
   struct sigaction sa;
+  int i;
   if (rt->hassysmon) return;
+  uv_once(&sysmononce, sysmoninit);
+  uv_mutex_lock(&sysmonlock);
+  for (i = 0; i < MAXSYSMONS && sysmons[i] != NULL; i++) {}
+  if (i == MAXSYSMONS) {  /* no preemption for this one */
+    uv_mutex_unlock(&sysmonlock);
+    rt->hassysmon = -1;
+    return;
+  }
+  sysmons[i] = rt;
+  uv_mutex_unlock(&sysmonlock);
   memset(&sa, 0, sizeof sa);
   sa.sa_handler = onsignal;
   sa.sa_flags = SA_RESTART;
   sigemptyset(&sa.sa_mask);
   sigaction(SIGURG, &sa, NULL);
   if (uv_thread_create(&rt->sysmon, sysmonmain, rt) == 0) rt->hassysmon = 1;
+  else forget(rt);
 }
 
 static void startworkers(lua_State *L, lgb_t *b, lgb_rt_t *rt) {
@@ -417,7 +470,14 @@ void lgb_procs_stop(lgb_t *b) {
   for (i = 1; i <= rt->running; i++)
     if (rt->w[i].b != NULL) lg_p_wake(&rt->w[i].b->p);
   for (i = 1; i <= rt->running; i++) uv_thread_join(&rt->w[i].tid);
-  if (rt->hassysmon) uv_thread_join(&rt->sysmon);
+  if (rt->hassysmon != 0) {  /* the lock exists once a sysmon started */
+    uv_mutex_lock(&sysmonlock);
+    if (rt->hassysmon == 1) uv_thread_join(&rt->sysmon);
+    rt->hassysmon = 0;
+    for (i = 0; i < MAXSYSMONS; i++)
+      if (sysmons[i] == rt) sysmons[i] = NULL;
+    uv_mutex_unlock(&sysmonlock);
+  }
   /* Every thread is gone: close the workers' states from here. */
   for (i = 1; i <= rt->running; i++)
     if (rt->w[i].L != NULL) lua_close(rt->w[i].L);
@@ -443,6 +503,7 @@ void lgb_procs_free(lgb_t *b) {
 
 void lgb_procs_sysmon(lua_State *L, lgb_t *b) {
   if (b->p.id == 0) startsysmon(getrt(L, b));
+  b->sysmon = 1;  /* workers: P0's sysmon watches them from the start */
 }
 
 /* ------------------------------------------------------------- functions */
@@ -521,7 +582,7 @@ static int l_spawn(lua_State *L) {
   blob = maketask(L, b, 1, lua_gettop(L) - 1);
   lua_pop(L, 1);
   if (rt->n <= 1) {  /* one processor: here, copied all the same */
-    runtask(L, b, blob);
+    lgb_runtask(L, b, blob);
     return 0;
   }
   if ((rc = lg_task_push(&b->p, blob)) != 0) {
@@ -545,7 +606,7 @@ static int l_spawnon(lua_State *L) {
   if (pid == b->p.id || rt == NULL || rt->running == 0) {
     if (pid != b->p.id && pid != 0)
       return luaL_error(L, "lugo: no processor %d", pid);
-    runtask(L, b, maketask(L, b, 1, lua_gettop(L) - 1));
+    lgb_runtask(L, b, maketask(L, b, 1, lua_gettop(L) - 1));
     return 0;
   }
   if (pid < 0 || pid > rt->running || rt->w[pid].b == NULL)

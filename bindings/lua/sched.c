@@ -267,9 +267,15 @@ void lgb_run(lua_State *L, lgb_t *b, lg_g_t *g) {
   if (status == LUA_YIELD) {
     lua_pop(co, nres);
     if (g->status == LG_GRUNNING) {
-      /* A plain coroutine.yield at the top of a goroutine: there is no
-       * resumer to receive it but us; take it as lugo.yield(). */
+      /* A plain coroutine.yield at the top of a goroutine (there is no
+       * resumer to receive it but us), or a preemption: take it as
+       * lugo.yield(). A preempted goroutine ran a whole time slice, so
+       * timers and I/O are due a look now, not in TIMER_CHECK_TICKS. */
       g->reason = LG_WNONE;
+      if (b->preempted) {  /* what that wakes goes first */
+        b->preempted = 0;
+        lg_p_poll(p, 0);
+      }
       lg_ready(p, g, 0);
     }
   } else if (status == LUA_OK) {
@@ -297,6 +303,13 @@ static int drive(lua_State *L, lgb_t *b, lg_g_t *waitg) {
       continue;
     }
     if (waitg != NULL && waitg->status == LG_GRUNNABLE) return 0;
+    if (p->rt != NULL) {  /* idle with other processors: take a task */
+      lg_blob_t *task = lg_task_next(p, 1);
+      if (task != NULL) {
+        lgb_runtask(L, b, task);
+        continue;
+      }
+    }
     if (waitg == NULL && p->ngoroutines == 0 && lg_p_timers(p) == 0 &&
         p->nwaitingio == 0)
       return 0;
@@ -372,7 +385,7 @@ static lg_g_t *spawn(lua_State *L, lgb_t *b) {
 /* lugo.go(fn, ...)   [-0, +0, e] */
 static int l_go(lua_State *L) {
   lgb_t *b = lgb_get(L);
-  if (b->rt == NULL) lgb_procs_sysmon(L, b);
+  if (!b->sysmon) lgb_procs_sysmon(L, b);
   lg_ready(&b->p, spawn(L, b), 0);
   return 0;
 }
@@ -391,7 +404,7 @@ static int l_run(lua_State *L) {
     if (rc != 0) return lgb_wrappederror(L, deadlock);
     return 0;
   }
-  if (b->rt == NULL) lgb_procs_sysmon(L, b);
+  if (!b->sysmon) lgb_procs_sysmon(L, b);
   g = spawn(L, b);
   g->joiner = self;
   lg_ready(p, g, 0);
@@ -489,7 +502,7 @@ static int l_stats(lua_State *L) {
   setint(L, "runnable", (double)runnable);
   setint(L, "runq", (double)runnable);
   setint(L, "blocked", (double)(p->ngoroutines - runnable - running));
-  setint(L, "procs", 1);
+  setint(L, "procs", lgb_procs_running(b));
   setint(L, "timers", (double)lg_p_timers(p));
   setint(L, "channels", (double)p->nchans);
   setint(L, "switches", (double)p->stats.switches);
@@ -504,8 +517,14 @@ static int l_stats(lua_State *L) {
   setint(L, "channels", (double)p->nchans);
   setint(L, "switches", (double)p->stats.switches);
   setint(L, "steals", (double)p->stats.steals);
+  setint(L, "tasks", (double)p->stats.tasks);
+  setint(L, "inbox", (double)p->stats.inbox);
+  setint(L, "preemptions", (double)p->stats.preemptions);
+  lua_pushnumber(L, (lua_Number)p->stats.idle / 1e9);
+  lua_setfield(L, -2, "idle");
   setint(L, "memory", mem);
   lua_rawseti(L, -2, 1);
+  lgb_procs_stats(L, b);  /* the workers' rows, from P0 */
   lua_setfield(L, -2, "p");
   return 1;
 }

@@ -360,6 +360,13 @@ static void next(lua_State *L, lg_dec_t *d, lg_item_t *it) {
 
 static void push(lua_State *L, lg_dec_t *d, lg_item_t *it, int tables);
 
+/* A reader, and whether its bytes come from this process's encoder (a
+ * blob): only then may they name shared objects, which are pointers. */
+typedef struct reader_s {
+  lg_dec_t d;             /* first: push() gets a reader as an lg_dec_t */
+  int trusted;
+} reader_t;
+
 /* Push the next whole value (not an LG_TEND). */
 static void pushnext(lua_State *L, lg_dec_t *d, int tables) {
   lg_item_t it;
@@ -408,6 +415,7 @@ static void push(lua_State *L, lg_dec_t *d, lg_item_t *it, int tables) {
       lua_error(L);
     break;
   default:  /* LG_TSHARED: a reference of our own */
+    if (!((reader_t *)d)->trusted) corrupt(L);
     if (it->u.shared.type == LG_SH_CHAN) {
       lg_chan_retain(it->u.shared.obj);
       lgb_pushchan(L, it->u.shared.obj);
@@ -418,14 +426,16 @@ static void push(lua_State *L, lg_dec_t *d, lg_item_t *it, int tables) {
 }
 
 /* Push the value encoded in the `len` bytes at `data`. */
-static void decode(lua_State *L, const char *data, size_t len) {
-  lg_dec_t d;
+static void decode(lua_State *L, const char *data, size_t len, int trusted) {
+  reader_t r;
+  lg_dec_t *d = &r.d;
+  r.trusted = trusted;
   int tables;
-  lg_dec_init(&d, data, len);
+  lg_dec_init(d, data, len);
   lua_newtable(L);
   tables = lua_gettop(L);
-  pushnext(L, &d, tables);
-  if (lg_dec_left(&d) != 0) corrupt(L);
+  pushnext(L, d, tables);
+  if (lg_dec_left(d) != 0) corrupt(L);
   lua_remove(L, tables);
 }
 
@@ -439,7 +449,7 @@ lg_blob_t *lgb_encode(lua_State *L, int i, const char *root, int skip,
 }
 
 void lgb_decode(lua_State *L, const lg_blob_t *b) {
-  decode(L, (const char *)b->data, b->len);
+  decode(L, (const char *)b->data, b->len, 1);
 }
 
 /* ----------------------------------------------------------- the module */
@@ -468,7 +478,7 @@ static int l_encode(lua_State *L) {
 static int l_decode(lua_State *L) {
   size_t len;
   const char *s = luaL_checklstring(L, 1, &len);
-  decode(L, s, len);
+  decode(L, s, len, 0);  /* from anywhere: no shared objects */
   return 1;
 }
 
