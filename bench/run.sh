@@ -140,6 +140,35 @@ if [ -n "$WORKLOADS" ]; then
   [ ! -s "$ERRORS" ] || status=1
 fi
 
+# Processors: bench/procs.lua on 1 and 2 processors, Go on GOMAXPROCS 1 and 2
+# (BENCH_PROCS=0 skips it; BENCH_PROCS_WORKLOADS chooses).
+PROCS_WORKLOADS=${BENCH_PROCS_WORKLOADS:-cpupool xping xthroughput spawnrate}
+if [ "${BENCH_PROCS:-1}" != 0 ] && [ -n "$WORKLOADS" ]; then
+  PRESULTS=$OUT/presults
+  : >"$PRESULTS"
+  echo "running the processors section:" >&2
+  for rep in $(seq 1 "$REPEAT"); do
+    for w in $PROCS_WORKLOADS; do
+      for n in 1 2; do
+        for lua in lua5.4 luajit; do
+          [ "$w" = xping ] || [ "$w" = xthroughput ] && [ "$n" = 1 ] && continue
+          env LUA_PATH="$LUGO_PATH" LUA_CPATH="$ROOT/build/$lua/?.so;;" \
+            timeout "$TIMEOUT" $lua bench/procs.lua "$w" "$n" "scale=$SCALE" \
+            2>"$OUT/stderr" | awk -v c="$lua/$n" -v w="$w" \
+              '$1 == "RESULT" {print c, w, $2, $3}' >>"$PRESULTS" ||
+            status=1
+        done
+        GOMAXPROCS=$n timeout "$TIMEOUT" "$GOBENCH" -w "$w" -scale "$SCALE" |
+          awk -v c="go/$n" -v w="$w" '$1 == "RESULT" {print c, w, $2, $3}' \
+          >>"$PRESULTS"
+      done
+      printf '  %d/%d %s\n' "$rep" "$REPEAT" "$w" >&2
+    done
+  done
+  echo
+  lua5.4 bench/procs_report.lua "$PRESULTS"
+fi
+
 # Network: HTTP and TCP echo servers under load ------------------------------
 # bench/net.sh prints its own header lines and table; see there.
 if [ "$NET" != 0 ]; then

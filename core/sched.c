@@ -12,6 +12,8 @@
  * busy run queue cannot starve them (Go checks timers on every
  * schedule(), and sysmon polls the network every 10 ms). */
 #define TIMER_CHECK_TICKS 61
+/* How long an idle processor watches its inbox before it blocks. */
+#define SPIN_NS 20000
 
 static void uvtimer_cb(uv_timer_t *h) {
   lg_p_t *p = h->data;
@@ -211,6 +213,24 @@ size_t lg_p_runnable(lg_p_t *p) {
   return p->rqlen + (p->runnext != NULL);
 }
 
+/* Before blocking with other processors about: watch the inbox a few
+ * microseconds. A goroutine handing off to another processor and waiting
+ * for the answer (a ping-pong, a request to a worker) is answered that
+ * fast, and a futex wake-up plus epoll costs far more than that. */
+static int spin(lg_p_t *p) {
+  int64_t until = lg_now() + SPIN_NS;
+  int i;
+  do {
+    for (i = 0; i < 64; i++) {
+      if (__atomic_load_n(&p->inboxn, __ATOMIC_ACQUIRE)) return 1;
+#if defined(__x86_64__) || defined(__i386__)
+      __builtin_ia32_pause();
+#endif
+    }
+  } while (lg_now() < until);
+  return 0;
+}
+
 int lg_p_poll(lg_p_t *p, int block) {
   int64_t now = lg_now();
   int stuck = 0;
@@ -233,6 +253,11 @@ int lg_p_poll(lg_p_t *p, int block) {
     }
     lg__stuck_notify(p);
     stuck = 1;
+  }
+  if (p->rt != NULL && spin(p)) {
+    if (stuck) lg__unstick(p);
+    lg_p_drain(p);
+    return 0;
   }
   if (p->ntimers > 0) {
     /* One libuv timer for the whole heap, armed only when we are about

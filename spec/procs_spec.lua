@@ -307,6 +307,32 @@ describe("processors", function()
     end)
   end)
 
+  describe("servers on several processors", function()
+    it("lugo.http.serve{procs = n} listens on each with SO_REUSEPORT",
+      function()
+        local out = run(2, [[
+          local srv = assert(lugo.http.serve{ port = 0, procs = 2,
+            handler = "spec.support.tasks.hello" })
+          local _, port = srv:addr()
+          lugo.sleep(0.05)
+          local seen = {}
+          for _ = 1, 60 do
+            local res = assert(lugo.http.request{
+              url = "http://127.0.0.1:" .. port .. "/" })
+            seen[res.body] = true
+          end
+          srv:close()
+          print(seen["hello from P0"], seen["hello from P1"])
+          print(pcall(lugo.http.serve, { procs = 2, handler = print }))
+          print(pcall(lugo.http.serve, { procs = 3, handler = "a.b" }))
+        ]])
+        assert.equal("true\ttrue\nfalse\tlugo.http.serve: with opts.procs, " ..
+          "opts.handler must be a \"module.function\" name (each processor " ..
+          "loads it)\nfalse\tlugo.http.serve: opts.procs is 3 but there " ..
+          "are 2 processors (set lugo.procs first)\n", out:gsub("false\t[^\n]-: lugo", "false\tlugo"))
+      end)
+  end)
+
   describe("deadlock across processors", function()
     it("fires only when nothing on any processor could wake the caller",
       function()

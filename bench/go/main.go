@@ -279,6 +279,10 @@ var workloads = map[string]struct {
 	"select_timeout": {selectTimeout, 1000000},
 	"pool":           {pool, 1000000},
 	"sleep":          {sleepers, 100000},
+	"cpupool":        {cpupool, 200000},
+	"xping":          {xping, 200000},
+	"xthroughput":    {xthroughput, 200000},
+	"spawnrate":      {spawnrate, 200000},
 }
 
 func main() {

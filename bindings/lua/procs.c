@@ -182,7 +182,12 @@ void lgb_runtask(lua_State *L, lgb_t *b, lg_blob_t *blob) {
 /* core._workloop()   [-0, +0, -]
  * The scheduling loop of a worker (see DESIGN.md): goroutines, then
  * tasks (its own, global, stolen), then spin, then block; until P0
- * stops the workers. Called in the worker's own state. */
+ * stops the workers. Called in the worker's own state.
+ *
+ * A processor steals only while it has no goroutines of its own: ours
+ * cannot migrate once started (Go's can), so one that steals every time
+ * its goroutines wait would take a whole pool of workers meant for all
+ * processors. Its own queue and the global one it always serves. */
 static int l_workloop(lua_State *L) {
   lgb_t *b = lgb_get(L);
   lgb_rt_t *rt = b->rt;
@@ -195,7 +200,7 @@ static int l_workloop(lua_State *L) {
     if ((g = lg_p_next(p)) != NULL) {
       lgb_run(L, b, g);
       spins = 0;
-    } else if ((task = lg_task_next(p, 1)) != NULL) {
+    } else if ((task = lg_task_next(p, p->ngoroutines == 0)) != NULL) {
       lgb_runtask(L, b, task);
       spins = 0;
     } else if (spins++ < SPINS) {
@@ -603,6 +608,10 @@ static int l_spawnon(lua_State *L) {
   lg_p_t *p;
   lua_remove(L, 1);
   checkfn(L);
+  if (b->p.id == 0 && pid > 0 && pid < getrt(L, b)->n) {
+    rt = b->rt;
+    if (rt->running == 0) startworkers(L, b, rt);
+  }
   if (pid == b->p.id || rt == NULL || rt->running == 0) {
     if (pid != b->p.id && pid != 0)
       return luaL_error(L, "lugo: no processor %d", pid);

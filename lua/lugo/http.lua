@@ -211,9 +211,29 @@ local http = {}
 -- opts.read_timeout (s, for a request's bytes once begun, default 30),
 -- opts.onerror(err) for handler errors (default: stderr). Returns the
 -- server, or nil, err.
+-- A "module.function" name as a function, or nil, err.
+local function resolve(name)
+  local mod, fn = name:match("^(.+)%.([^.]+)$")
+  if not mod then return nil, ("%q is not \"module.function\""):format(name) end
+  local ok, m = pcall(require, mod)
+  if not ok then return nil, m end
+  if type(m) ~= "table" or type(m[fn]) ~= "function" then
+    return nil, ("no function '%s' in module '%s'"):format(fn, mod)
+  end
+  return m[fn]
+end
+
+local serve_procs
+
 function http.serve(opts)
   if type(opts) ~= "table" then
     error("bad argument #1 to 'serve' (table expected, got " .. type(opts) .. ")", 2)
+  end
+  if opts.procs ~= nil and opts.procs ~= 1 then return serve_procs(opts) end
+  if type(opts.handler) == "string" then
+    local fn, err = resolve(opts.handler)
+    if not fn then error("lugo.http.serve: " .. err, 2) end
+    opts = setmetatable({ handler = fn }, { __index = opts })
   end
   if type(opts.handler) ~= "function" then
     error("lugo.http.serve: opts.handler must be a function", 2)
@@ -236,6 +256,53 @@ function http.serve(opts)
       go(serve_conn, srv, conn)
     end
   end)
+  return srv
+end
+
+--- One processor's part of a server on several: serve with SO_REUSEPORT
+-- until `stop` is closed. Spawned by name on each processor.
+function http.serve_here(opts, stop)
+  local srv, err = http.serve(opts)
+  if not srv then error("lugo.http.serve on processor " ..
+    require("lugo.core").pid() .. ": " .. tostring(err), 0) end
+  stop:recv()
+  srv:close()
+end
+
+-- opts.procs = n: a listener on each of n processors, the same port
+-- through SO_REUSEPORT, so the kernel spreads connections over them. The
+-- handler must be a "module.function" name: a function cannot be shared
+-- by Lua states. P0 listens first, so port 0 still means one free port.
+function serve_procs(opts)
+  local lugo = require "lugo"
+  local n = opts.procs
+  if type(n) ~= "number" or n < 1 or n % 1 ~= 0 then
+    error("lugo.http.serve: opts.procs must be a positive integer", 3)
+  end
+  if n > lugo.procs() then
+    error(("lugo.http.serve: opts.procs is %d but there are %d processors " ..
+      "(set lugo.procs first)"):format(n, lugo.procs()), 3)
+  end
+  if type(opts.handler) ~= "string" then
+    error("lugo.http.serve: with opts.procs, opts.handler must be a " ..
+      "\"module.function\" name (each processor loads it)", 3)
+  end
+  local copy = {}
+  for k, v in pairs(opts) do copy[k] = v end
+  copy.procs, copy.reuseport = nil, true
+  local srv, err = http.serve(copy)
+  if not srv then return nil, err end
+  local _, port = srv:addr()
+  copy.port = port
+  local stop = lugo.chan(0, { shared = true })
+  for pid = 1, n - 1 do
+    require("lugo.core").spawnon(pid, "lugo.http.serve_here", copy, stop)
+  end
+  local close = srv.close
+  srv.close = function(self)
+    if not self.closed then stop:close() end  -- every processor stops
+    return close(self)
+  end
   return srv
 end
 

@@ -25,4 +25,9 @@ function tasks.spawner(n, done)
   done:send(true)
 end
 
+--- An HTTP handler by name, for servers on several processors.
+function tasks.hello(req, res)
+  res:finish("hello from P" .. require("lugo.core").pid())
+end
+
 return tasks
