@@ -42,6 +42,9 @@ describe("processors", function()
   end)
 
   describe("lugo.spawn", function()
+    -- The cases that run in this process stay on one processor, so no
+    -- other spec here finds workers started.
+    setup(function() h.lugo.procs(1) end)
     it("runs on other processors with copied arguments", function()
       local out = run(2, [[
         local out = lugo.chan(0, { shared = true })
@@ -331,6 +334,22 @@ describe("processors", function()
           "loads it)\nfalse\tlugo.http.serve: opts.procs is 3 but there " ..
           "are 2 processors (set lugo.procs first)\n", out:gsub("false\t[^\n]-: lugo", "false\tlugo"))
       end)
+  end)
+
+  describe("lugo.dump", function()
+    it("covers every processor's goroutines", function()
+      local out = run(2, [[
+        local ch = lugo.chan(0, { shared = true })
+        require("lugo.core").spawnon(1, function(ch) ch:recv() end, ch)
+        lugo.go(function() ch:recv() end)
+        lugo.sleep(0.05)
+        local d = lugo.dump()
+        ch:close()
+        print(d:find("=== processor 0\n", 1, true) ~= nil,
+          d:find("\n=== processor 1\n.*goroutine %d+ %[chan receive") ~= nil)
+      ]])
+      assert.equal("true\ttrue\n", out)
+    end)
   end)
 
   describe("deadlock across processors", function()

@@ -143,6 +143,35 @@ lugo.pool = pool.new
 
 --------------------------------------------------------- introspection
 
+--- One processor's part of lugo.dump(), sent back to P0.
+function lugo.dumphere(out)
+  out:send(("=== processor %d\n%s"):format(core.pid(), core.dump()))
+end
+
+--- Every processor's goroutines: P0's here, the others' asked for
+-- through a task pinned to each (one that does not answer within a
+-- second, a goroutine running without yielding on LuaJIT, say, is
+-- reported as such).
+function lugo.dump()
+  local n = core.stats().procs
+  if n == 1 or core.pid() ~= 0 then return core.dump() end
+  local out = core.chan(n, { shared = true })
+  for pid = 1, n - 1 do core.spawnon(pid, "lugo.dumphere", out) end
+  local parts, deadline = { "=== processor 0\n" .. core.dump() }, core.now() + 1
+  while #parts < n do
+    local v = out:tryrecv()
+    if v then
+      parts[#parts + 1] = v
+    elseif core.now() > deadline then
+      parts[#parts + 1] = "=== (a processor did not answer within 1 s)\n"
+      break
+    else
+      core.sleep(0.001)  -- no timer left behind, unlike a select on after
+    end
+  end
+  return table.concat(parts)
+end
+
 local METRICS = {  -- name, stats field, type, help
   { "goroutines", "goroutines", "gauge", "Live goroutines." },
   { "goroutines_runnable", "runnable", "gauge", "Goroutines ready to run." },
