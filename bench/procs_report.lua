@@ -20,7 +20,7 @@ local function fmt(v)
 end
 io.write(("%-22s"):format("processors (ns/op)"))
 for _, c in ipairs(cols) do io.write(("%10s"):format(c)) end
-io.write(("%9s%9s%9s\n"):format("5.4 1→2", "5.4/go2", "jit/go2"))
+io.write(("%10s%10s%10s\n"):format("5.4 1->2", "5.4/go2", "jit/go2"))
 for _, row in ipairs(rows) do
   local v = {}
   io.write(("%-22s"):format(row))
@@ -29,7 +29,7 @@ for _, row in ipairs(rows) do
     io.write(("%10s"):format(fmt(v[i])))
   end
   local sp = v[1] and v[2] and v[1] / v[2]
-  io.write(("%9s%9s%9s\n"):format(sp and ("%.2fx"):format(sp) or "-",
+  io.write(("%10s%10s%10s\n"):format(sp and ("%.2fx"):format(sp) or "-",
     v[2] and v[6] and ("%.2f"):format(v[2] / v[6]) or "-",
     v[4] and v[6] and ("%.2f"):format(v[4] / v[6]) or "-"))
 end
