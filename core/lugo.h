@@ -467,6 +467,7 @@ typedef struct lg_enc_s {
   int depth;              /* tables open */
   int err;                /* first error, 0 if none */
   size_t nshared;         /* LG_TSHARED items put */
+  size_t nrefs;           /* LG_TREF items put */
 } lg_enc_t;
 
 /* An empty encoder holding at most `max` bytes (0: LG_ENC_MAXSIZE).
@@ -506,10 +507,13 @@ int lg_enc_shared(lg_enc_t *e, int type, void *obj);
 struct lg_blob_s {
   size_t len;
   size_t nshared;         /* LG_TSHARED items in it */
+  size_t nrefs;           /* LG_TREF items: none, and a decoder need not
+                             keep the tables it made by number */
   unsigned char data[];
 };
 
-/* The encoder's bytes as a blob, `e` left empty; or NULL (out of memory,
+/* The encoder's bytes as a blob, `e` left empty but keeping its buffer
+ * for the next value (lg_enc_free frees it); or NULL (out of memory,
  * nothing put, or a put failed), `e` untouched. The host must have retained each shared
  * object it put (an lg_shared_t, for the blob to release). */
 lg_blob_t *lg_blob_take(lg_enc_t *e);

@@ -16,6 +16,7 @@ void lg_enc_init(lg_enc_t *e, size_t max) {
   e->depth = 0;
   e->err = 0;
   e->nshared = 0;
+  e->nrefs = 0;
 }
 
 void lg_enc_free(lg_enc_t *e) {
@@ -177,6 +178,7 @@ int lg_enc_end(lg_enc_t *e) {
 int lg_enc_ref(lg_enc_t *e, uint64_t idx) {
   if (e->err) return e->err;
   if (idx >= e->ntables) return fail(e, LG_EINVAL);
+  e->nrefs++;
   return puttagvar(e, LG_TREF, idx);
 }
 
@@ -202,8 +204,12 @@ lg_blob_t *lg_blob_take(lg_enc_t *e) {
     return NULL;
   b->len = e->len;
   b->nshared = e->nshared;
+  b->nrefs = e->nrefs;
   memcpy(b->data, e->buf, e->len);
-  lg_enc_free(e);
+  /* Empty again, the buffer kept for the next value. */
+  e->len = 0;
+  e->ntables = e->nshared = e->nrefs = 0;
+  e->depth = 0;
   return b;
 }
 

@@ -49,6 +49,8 @@ typedef struct lgb_s {
   size_t maxmsg;           /* cap on one encoded value, 0: default */
   int sysmon;              /* sysmon watches this processor */
   int preempted;           /* the last yield was sysmon's preemption */
+  lg_enc_t enc;            /* scratch encoder for values that cross
+                              processors (value.c), buffer kept */
 } lgb_t;
 
 /* Keys for light userdata that only this module makes. */
@@ -122,6 +124,8 @@ void lgb_pushvalue(lua_State *L, lgb_t *b, lg_value_t *v);
 lg_blob_t *lgb_encode(lua_State *L, int i, const char *root, int skip,
                       size_t max);
 void lgb_decode(lua_State *L, const lg_blob_t *b);
+/* Drop an encoder's bytes and the references they hold. */
+void lgb_encfree(lg_enc_t *e);
 
 /* Resume goroutine `g` until it parks, yields or ends (sched.c). */
 void lgb_run(lua_State *L, lgb_t *b, lg_g_t *g);

@@ -239,6 +239,7 @@ static int p_gc(lua_State *L) {
   free(b->errors);
   free(b->wbuf);
   b->wbuf = NULL;
+  lgb_encfree(&b->enc);
   b->freeslots = b->dirty = b->errors = NULL;
   b->cofree = NULL;
   b->nfree = b->ndirty = b->ncofree = b->nerrors = 0;
@@ -267,6 +268,7 @@ int luaopen_lugo_core(lua_State *L) {
                       lg_strerror(rc));
   b->p.vfree = vfree;
   b->p.host = b;
+  lg_enc_init(&b->enc, 0);
   lgb_schedtrace(b);
   lua_newtable(L);
   lua_pushcfunction(L, p_gc);

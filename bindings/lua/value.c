@@ -11,7 +11,6 @@
 #include <string.h>
 #include "binding.h"
 
-#define ENC_MT "lugo.encoder"
 
 /* The path of the item being encoded, for errors. */
 typedef struct level_s {
@@ -19,9 +18,14 @@ typedef struct level_s {
   int inkey;              /* walking the key itself (a table key) */
 } level_t;
 
+/* Tables met so far, by number: the first NPTRS by address here (no
+ * Lua table to make for most values), the rest in a Lua table. */
+#define NPTRS 32
+
 typedef struct walk_s {
   lg_enc_t *e;
-  int seen;               /* stack index: table -> its number */
+  const void *ptrs[NPTRS];
+  int seen;               /* stack index: nil, or table -> its number */
   const char *root;       /* the value's name: "value", "args" */
   int skip;               /* path levels the root stands for */
   int depth;              /* tables open */
@@ -115,7 +119,7 @@ static void encfree(lg_enc_t *e) {
 }
 
 /* Raise "<path>: <what>". `upto` levels of the path are named. The
- * encoder's buffer is freed first (its userdata's __gc would, later). */
+ * encoder's bytes and references are dropped first. */
 static int walkerror(lua_State *L, walk_t *w, int upto, const char *what) {
   luaL_Buffer B;
   int i;
@@ -158,17 +162,22 @@ static void check(lua_State *L, walk_t *w, int rc) {
 static void walk(lua_State *L, walk_t *w, int i);
 
 static void walktable(lua_State *L, walk_t *w, int t) {
-  lua_Integer idx;
+  lua_Integer idx = -1;
   level_t *lv;
-  lua_pushvalue(L, t);
-  lua_rawget(L, w->seen);
-  if (!lua_isnil(L, -1)) {
-    idx = (lua_Integer)lua_tonumber(L, -1);
+  const void *ptr = lua_topointer(L, t);
+  uint64_t i, n = w->e->ntables < NPTRS ? w->e->ntables : NPTRS;
+  for (i = 0; i < n; i++)
+    if (w->ptrs[i] == ptr) idx = (lua_Integer)i;
+  if (idx < 0 && w->e->ntables > NPTRS) {
+    lua_pushvalue(L, t);
+    lua_rawget(L, w->seen);
+    if (!lua_isnil(L, -1)) idx = (lua_Integer)lua_tonumber(L, -1);
     lua_pop(L, 1);
+  }
+  if (idx >= 0) {
     check(L, w, lg_enc_ref(w->e, (uint64_t)idx));
     return;
   }
-  lua_pop(L, 1);
   if (w->depth >= LG_ENC_MAXDEPTH) {
     lua_pushfstring(L, "tables nested deeper than %d cannot cross "
                        "processors", LG_ENC_MAXDEPTH);
@@ -176,10 +185,28 @@ static void walktable(lua_State *L, walk_t *w, int t) {
   }
   luaL_checkstack(L, 6, "value nested too deeply");
   /* Numbered as the decoder will number it, before its contents. */
-  lua_pushvalue(L, t);
-  lgb_pushcount(L, (size_t)w->e->ntables);
-  lua_rawset(L, w->seen);
-  check(L, w, lg_enc_table(w->e, lua_rawlen(L, t), 0));
+  if (w->e->ntables < NPTRS) {
+    w->ptrs[w->e->ntables] = ptr;
+  } else {
+    if (lua_isnil(L, w->seen)) {
+      lua_newtable(L);
+      lua_replace(L, w->seen);
+    }
+    lua_pushvalue(L, t);
+    lgb_pushcount(L, (size_t)w->e->ntables);
+    lua_rawset(L, w->seen);
+  }
+  {
+    /* Size hints, so the decoder makes the table at its size at once
+     * instead of rehashing it as it fills: counting costs less. */
+    size_t narr = lua_rawlen(L, t), nall = 0;
+    lua_pushnil(L);
+    while (lua_next(L, t)) {
+      nall++;
+      lua_pop(L, 1);
+    }
+    check(L, w, lg_enc_table(w->e, narr, nall > narr ? nall - narr : 0));
+  }
   lv = &w->path[w->depth++];
   lua_pushnil(L);
   while (lua_next(L, t)) {
@@ -323,22 +350,28 @@ static void walk(lua_State *L, walk_t *w, int i) {
   }
 }
 
-static int enc_gc(lua_State *L) {
-  encfree(lua_touserdata(L, 1));
-  return 0;
-}
 
 /* Encode the value at `i` into a new encoder userdata left on the stack,
  * which frees its buffer when collected (so an error on the way leaks
  * nothing). `root` names the value in errors. */
+/* Encode the value at `i` with the processor's scratch encoder, which
+ * keeps its buffer from one value to the next. An error raised on the
+ * way (a bad value, or Lua out of memory) may leave it holding bytes and
+ * references: the next use drops them first. `root` names the value in
+ * errors. */
 static lg_enc_t *encode(lua_State *L, int i, const char *root, int skip,
                         size_t max) {
+  lgb_t *b = lgb_get(L);
   walk_t w;
   if (i < 0) i = lua_gettop(L) + i + 1;  /* LuaJIT has no lua_absindex */
-  w.e = lua_newuserdata(L, sizeof(lg_enc_t));
-  lg_enc_init(w.e, max);
-  luaL_setmetatable(L, ENC_MT);
-  lua_newtable(L);
+  w.e = &b->enc;
+  if (w.e->len > 0 || w.e->err != 0) encfree(w.e);
+  w.e->max = max ? max : LG_ENC_MAXSIZE;
+  w.e->len = 0;
+  w.e->ntables = w.e->nshared = w.e->nrefs = 0;
+  w.e->depth = 0;
+  w.e->err = 0;
+  lua_pushnil(L);  /* the Lua side of the seen tables, made if needed */
   w.seen = lua_gettop(L);
   w.root = root;
   w.skip = skip;
@@ -391,14 +424,17 @@ static void push(lua_State *L, lg_dec_t *d, lg_item_t *it, int tables) {
   case LG_TFLOAT: lua_pushnumber(L, (lua_Number)it->u.n); break;
   case LG_TSTR: lua_pushlstring(L, it->u.s.p, it->u.s.len); break;
   case LG_TREF:
+    if (tables == 0) corrupt(L);  /* a blob that said it had none */
     lua_rawgeti(L, tables, (int)it->u.ref + 1);  /* the reader checked it */
     break;
   case LG_TTABLE:
     luaL_checkstack(L, 6, "value nested too deeply");
     lua_createtable(L, it->u.t.narr > INT_MAX ? INT_MAX : (int)it->u.t.narr,
                     it->u.t.nrec > INT_MAX ? INT_MAX : (int)it->u.t.nrec);
-    lua_pushvalue(L, -1);
-    lua_rawseti(L, tables, (int)d->ntables);
+    if (tables != 0) {
+      lua_pushvalue(L, -1);
+      lua_rawseti(L, tables, (int)d->ntables);
+    }
     for (;;) {
       next(L, d, &k);
       if (k.tag == LG_TEND) break;
@@ -426,30 +462,34 @@ static void push(lua_State *L, lg_dec_t *d, lg_item_t *it, int tables) {
 }
 
 /* Push the value encoded in the `len` bytes at `data`. */
-static void decode(lua_State *L, const char *data, size_t len, int trusted) {
+static void decode(lua_State *L, const char *data, size_t len, int trusted,
+                   int norefs) {
   reader_t r;
-  lg_dec_t *d = &r.d;
+  int tables = 0;
   r.trusted = trusted;
-  int tables;
-  lg_dec_init(d, data, len);
-  lua_newtable(L);
-  tables = lua_gettop(L);
-  pushnext(L, d, tables);
-  if (lg_dec_left(d) != 0) corrupt(L);
-  lua_remove(L, tables);
+  lg_dec_init(&r.d, data, len);
+  if (!norefs) {  /* tables by number, for LG_TREF items */
+    lua_newtable(L);
+    tables = lua_gettop(L);
+  }
+  pushnext(L, &r.d, tables);
+  if (lg_dec_left(&r.d) != 0) corrupt(L);
+  if (tables != 0) lua_remove(L, tables);
 }
 
 lg_blob_t *lgb_encode(lua_State *L, int i, const char *root, int skip,
                       size_t max) {
   lg_enc_t *e = encode(L, i, root, skip, max);
   lg_blob_t *b = lg_blob_take(e);
-  if (b == NULL) luaL_error(L, "not enough memory");  /* e's __gc frees */
-  lua_pop(L, 1);
+  if (b == NULL) {
+    encfree(e);
+    luaL_error(L, "not enough memory");
+  }
   return b;
 }
 
 void lgb_decode(lua_State *L, const lg_blob_t *b) {
-  decode(L, (const char *)b->data, b->len, 1);
+  decode(L, (const char *)b->data, b->len, 1, b->nrefs == 0);
 }
 
 /* ----------------------------------------------------------- the module */
@@ -478,7 +518,7 @@ static int l_encode(lua_State *L) {
 static int l_decode(lua_State *L) {
   size_t len;
   const char *s = luaL_checklstring(L, 1, &len);
-  decode(L, s, len, 0);  /* from anywhere: no shared objects */
+  decode(L, s, len, 0, 0);  /* from anywhere: no shared objects */
   return 1;
 }
 
@@ -487,8 +527,8 @@ void lgb_open_value(lua_State *L) {
     {"encode", l_encode}, {"decode", l_decode}, {NULL, NULL}
   };
   lgb_setfuncs(L, f);
-  luaL_newmetatable(L, ENC_MT);
-  lua_pushcfunction(L, enc_gc);
-  lua_setfield(L, -2, "__gc");
-  lua_pop(L, 1);
+}
+
+void lgb_encfree(lg_enc_t *e) {
+  encfree(e);
 }

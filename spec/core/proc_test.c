@@ -149,6 +149,7 @@ static void thread_main(void *arg) {
     lg_enc_int(&e, i);
     __atomic_add_fetch(&w->pending, 1, __ATOMIC_RELAXED);
     if (lg_task_push(&th->p, lg_blob_take(&e)) != 0) abort();
+    lg_enc_free(&e);
   }
   for (;;) {
     lg_g_t *g = lg_p_next(&th->p);
@@ -255,6 +256,7 @@ TEST(blob_holds_and_drops_shared_references) {
   CHECK_RC(lg_enc_shared(&e, LG_SH_CHAN, c), 0);
   CHECK_RC(lg_enc_end(&e), 0);
   b = lg_blob_take(&e);
+  lg_enc_free(&e);
   CHECK(b != NULL);
   CHECK_EQ(b->nshared, 1);
   lg_blob_free(b);  /* drops it: ours is the last one now */
