@@ -23,6 +23,10 @@
 # Environment:
 #   BENCH_NET_COLUMNS="lugo-jit nginx"  only these servers
 #                                       (default: lugo-5.4 lugo-jit go nginx)
+#                     "lugo-5.4x2 lugo-jitx2 go2 nginx2"  the same servers
+#                                       on 2 processors / GOMAXPROCS=2 / 2
+#                                       nginx workers (HTTP only; bench/run.sh
+#                                       runs these as a second table)
 #   BENCH_NET_SECONDS=5                 seconds per wrk run
 #   BENCH_NET_ECHO_SECONDS=3            seconds per echo client run
 #   BENCH_NET_REPEAT=1                  runs per cell; the best is shown
@@ -88,17 +92,25 @@ error() {
 # utime + stime of a process, in clock ticks (fields 14 and 15 of
 # /proc/PID/stat; cut after the ")" that ends the command name first).
 cpu_ticks() {
-  local s f
+  local s f t child
   s=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
   read -ra f <<<"${s##*) }"   # f[0] is field 3 (state)
-  echo $((f[11] + f[12]))
+  t=$((f[11] + f[12]))
+  # nginx's workers are child processes (threads are in the process's own)
+  for child in $(pgrep -P "$1" 2>/dev/null); do
+    s=$(cat "/proc/$child/stat" 2>/dev/null) || continue
+    read -ra f <<<"${s##*) }"
+    t=$((t + f[11] + f[12]))
+  done
+  echo $t
 }
 
 # Header -----------------------------------------------------------------
 read -r l1 l5 _ </proc/loadavg
 echo "network benchmarks  $(date -u '+%Y-%m-%d %H:%M UTC'), load $l1 $l5 (1, 5 min)"
 echo "network   127.0.0.1; each server on one core: lugo (one processor),"
-echo "          Go GOMAXPROCS=1, nginx one process (master_process off)"
+echo "          Go GOMAXPROCS=1, nginx one process (master_process off);"
+echo "          columns ending in 2: two processors, GOMAXPROCS=2, 2 workers"
 echo "nginx     $(first_line "$NGINX" -v | sed 's/^nginx version: //')" \
   "+ lua-nginx-module $(dpkg-query -W -f '${Version}' libnginx-mod-http-lua \
   2>/dev/null || echo '?')"
@@ -119,40 +131,43 @@ fi
 # start_server COLUMN KIND (http | echo): sets SPID and PORT, or records
 # an error for every bench of KIND and returns 1.
 start_server() {
-  local col=$1 kind=$2 lua=
+  local col=$1 kind=$2 lua= procs=1
   PORT=
   case $col in
-    lugo-5.4) lua=lua5.4 ;;
-    lugo-jit) lua=luajit ;;
+    lugo-5.4*) lua=lua5.4 ;;
+    lugo-jit*) lua=luajit ;;
   esac
+  case $col in *2) procs=2 ;; esac
   local why=
   if [ -n "$lua" ] && [ ! -f "build/$lua/lugo/core.so" ]; then
     why="build/$lua/lugo/core.so missing (run make first)"
-  elif [ "$col" = go ] && [ ! -x "$NETBENCH" ]; then
+  elif [ "${col%2}" = go ] && [ ! -x "$NETBENCH" ]; then
     why="no $NETBENCH (go build failed)"
-  elif [ "$col" = nginx ] && [ ! -x "$NGINX" ]; then
+  elif [ "${col%2}" = nginx ] && [ ! -x "$NGINX" ]; then
     why="nginx not installed (make deps-bench)"
-  elif [ "$col" = nginx ] && [ ! -f "$NGINX_MODULES/ngx_http_lua_module.so" ]; then
+  elif [ "${col%2}" = nginx ] && [ ! -f "$NGINX_MODULES/ngx_http_lua_module.so" ]; then
     why="libnginx-mod-http-lua not installed (make deps-bench)"
   fi
   if [ -z "$why" ]; then
     : >"$OUT/server.out"
     case $col in
       lugo-*)
+        LUGO_BENCH_PROCS=$procs \
         LUA_PATH="$LUGO_PATH" LUA_CPATH="$ROOT/build/$lua/?.so;;" \
           "$lua" bench/http/server.lua "$kind" "$ECHO_SIZE" \
           >"$OUT/server.out" 2>"$OUT/server.err" &
         SPID=$! ;;
-      go)
-        GOMAXPROCS=1 "$NETBENCH" "$kind" -size "$ECHO_SIZE" \
+      go*)
+        GOMAXPROCS=$procs "$NETBENCH" "$kind" -size "$ECHO_SIZE" \
           >"$OUT/server.out" 2>"$OUT/server.err" &
         SPID=$! ;;
-      nginx)
+      nginx*)
         PORT=$("$NETBENCH" freeport 2>/dev/null || echo 28080)
-        nginx_conf "$PORT" >"$OUT/nginx/nginx.conf"
+        nginx_conf "$PORT" "$procs" >"$OUT/nginx/nginx.conf"
+        # one worker: no master; more: a master and its workers
         "$NGINX" -p "$OUT/nginx" -c "$OUT/nginx/nginx.conf" \
           -e "$OUT/nginx/logs/error.log" \
-          -g 'daemon off; master_process off;' \
+          -g "daemon off; master_process $([ "$procs" = 1 ] && echo off || echo on);" \
           >"$OUT/server.out" 2>"$OUT/server.err" &
         SPID=$! ;;
     esac
@@ -177,7 +192,7 @@ nginx_conf() {
   cat <<EOF
 load_module $NGINX_MODULES/ndk_http_module.so;
 load_module $NGINX_MODULES/ngx_http_lua_module.so;
-worker_processes 1;
+worker_processes ${2:-1};
 error_log $OUT/nginx/logs/error.log warn;
 pid $OUT/nginx/logs/nginx.pid;
 events { worker_connections 4096; }
@@ -306,7 +321,7 @@ for _ in $(seq 1 "$REPEAT"); do
       for c in $HTTP_CONNS; do http_run "$col" "$c"; done
       stop_server
     fi
-    [ "$col" = nginx ] && continue   # no echo server in nginx's column
+    case $col in nginx*|*2) continue ;; esac   # no echo in these columns
     if start_server "$col" echo; then
       for c in $ECHO_CONNS; do echo_run "$col" "$c"; done
       stop_server

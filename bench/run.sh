@@ -174,5 +174,11 @@ fi
 if [ "$NET" != 0 ]; then
   [ -n "$WORKLOADS" ] && echo
   bench/net.sh || status=1
+  # HTTP on two processors: lugo.http.serve{procs = 2}, Go GOMAXPROCS=2,
+  # nginx with 2 workers (BENCH_NET_PROCS=0 skips it)
+  if [ "${BENCH_NET_PROCS:-1}" != 0 ]; then
+    echo
+    BENCH_NET_COLUMNS="lugo-5.4x2 lugo-jitx2 go2 nginx2" bench/net.sh || status=1
+  fi
 fi
 exit $status

@@ -240,6 +240,7 @@ struct lg_p_s {
   int stuck;              /* blocked with nothing of its own that could
                              wake it (lg_rt_t.nstuck counts these) */
   int idle;               /* atomic: blocked in its loop */
+  int spinhint;           /* blocking polls left that spin first */
   uv_mutex_t tqlock;      /* guards the task queue */
   lg_task_t **tq;         /* portable tasks: a ring others steal from */
   size_t tqhead, tqlen, tqcap;

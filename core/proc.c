@@ -334,6 +334,10 @@ size_t lg_rt_ntasks(lg_rt_t *rt) {
 
 /* ---------------------------------------------------------------- inboxes */
 
+/* Blocking polls that spin after the last wake-up from another
+ * processor (see spin() in sched.c). */
+#define SPINHINT 64
+
 void lg_ready_any(lg_g_t *g, int next) {
   lg_p_t *p = g->p;
   int stuck;
@@ -369,6 +373,7 @@ size_t lg_p_drain(lg_p_t *p) {
     n++;
   }
   p->stats.inbox += n;
+  if (n > 0) p->spinhint = SPINHINT;
   return n;
 }
 

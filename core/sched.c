@@ -216,10 +216,13 @@ size_t lg_p_runnable(lg_p_t *p) {
 /* Before blocking with other processors about: watch the inbox a few
  * microseconds. A goroutine handing off to another processor and waiting
  * for the answer (a ping-pong, a request to a worker) is answered that
- * fast, and a futex wake-up plus epoll costs far more than that. */
+ * fast, and a futex wake-up plus epoll costs far more than that. Only
+ * while wake-ups from others have been coming (spinhint, set by
+ * lg_p_drain): a processor serving sockets alone would burn the time. */
 static int spin(lg_p_t *p) {
   int64_t until = lg_now() + SPIN_NS;
   int i;
+  p->spinhint--;
   do {
     for (i = 0; i < 64; i++) {
       if (__atomic_load_n(&p->inboxn, __ATOMIC_ACQUIRE)) return 1;
@@ -254,7 +257,7 @@ int lg_p_poll(lg_p_t *p, int block) {
     lg__stuck_notify(p);
     stuck = 1;
   }
-  if (p->rt != NULL && spin(p)) {
+  if (p->rt != NULL && p->spinhint > 0 && spin(p)) {
     if (stuck) lg__unstick(p);
     lg_p_drain(p);
     return 0;

@@ -51,7 +51,9 @@ end
 
 local function cell(c, b, k)
   local v = val[c .. " " .. b .. " " .. k]
-  if c == "nginx" and b:match("^echo") then return "n/a" end
+  if (c:match("^nginx") or c:match("2$")) and b:match("^echo") then
+    return "n/a"
+  end
   if v and errs[c .. " " .. b] then return fmt(v) .. "!" end
   if v then return fmt(v) end
   if errs[c .. " " .. b] then return "ERR" end
@@ -64,12 +66,13 @@ local function ratio(a, ref, b, k)
   return ("%.2f"):format(x / y)
 end
 
--- lugo / nginx, then lugo / go, for the lugo columns present.
+-- lugo / nginx, then lugo / go, for the lugo columns present; a column
+-- on two processors ("lugo-5.4x2") against nginx2 and go2.
 local ratio_cols = {}
-for _, ref in ipairs { "nginx", "go" } do
+for _, ref in ipairs { "nginx", "go", "nginx2", "go2" } do
   if has[ref] then
     for _, c in ipairs(columns) do
-      if c:match("^lugo") then
+      if c:match("^lugo") and (c:match("x2$") ~= nil) == (ref:match("2$") ~= nil) then
         ratio_cols[#ratio_cols + 1] = { c, ref, c:gsub("^lugo%-", "") .. "/" .. ref }
       end
     end

@@ -2,10 +2,15 @@
 --   lua5.4 bench/http/server.lua http          hello-world HTTP/1.1 server
 --   luajit bench/http/server.lua echo [size]   TCP echo in blocks of size bytes
 -- Listens on 127.0.0.1, a free port, prints "LISTEN <port>" and serves
--- until killed. One processor, as lugo always has per Lua state.
+-- until killed. On one processor; LUGO_BENCH_PROCS=n serves HTTP from n
+-- (lugo.http.serve{procs = n}, SO_REUSEPORT).
+local here = arg[0]:match("^(.*)/[^/]*$") or "."
+package.path = here .. "/?.lua;" .. package.path  -- hello.lua, everywhere
 local lugo = require "lugo"
 
 local mode, size = arg[1], tonumber(arg[2]) or 65536
+local procs = tonumber(os.getenv("LUGO_BENCH_PROCS")) or 1
+if procs > 1 then lugo.procs(procs) end
 
 local function listening(port)
   io.stdout:write("LISTEN ", port, "\n")
@@ -14,11 +19,7 @@ end
 
 if mode == "http" then
   local srv = assert(lugo.http.serve {
-    host = "127.0.0.1", port = 0,
-    handler = function(_, res)
-      res:header("Content-Type", "text/plain")
-      res:finish("hello world\n")
-    end,
+    host = "127.0.0.1", port = 0, procs = procs, handler = "hello.handle",
   })
   listening(select(2, srv:addr()))
 elseif mode == "echo" then
