@@ -67,6 +67,20 @@ describe("value encoding", function()
       assert.equal(7, roundtrip({ fn = function() return 7 end }).fn())
     end)
 
+    it("functions sent again and many distinct ones (the caches)", function()
+      local via = h.lugo.chan(1, { shared = true })
+      local function twice(x) return 2 * x end
+      for _ = 1, 3 do
+        via:send(twice)
+        local f = via:recv()
+        assert.equal(14, f(7))
+      end
+      for i = 1, 300 do  -- past the loaded-functions cache's bound
+        via:send(load("return " .. i))
+        assert.equal(i, via:recv()())
+      end
+    end)
+
     it("shared objects by reference, with their methods", function()
       -- through a shared channel: core.decode takes no shared objects
       -- from a string, which could name any address

@@ -18,6 +18,13 @@ typedef struct level_s {
   int inkey;              /* walking the key itself (a table key) */
 } level_t;
 
+/* Registry caches of functions crossing processors: bytecode by function
+ * (weak keys) where they are sent, function by bytecode where they are
+ * loaded (at most LOADS_MAX, then afresh). */
+#define DUMPS "lugo.dumps"
+#define LOADS "lugo.loads"
+#define LOADS_MAX 256
+
 /* Tables met so far, by number: the first NPTRS by address here (no
  * Lua table to make for most values), the rest in a Lua table. */
 #define NPTRS 32
@@ -272,9 +279,21 @@ static int writer(lua_State *L, const void *p, size_t n, void *ud) {
 /* A Lua function whose only upvalue is _ENV goes as its bytecode; the
  * other processor loads it with its own globals. */
 static void walkfunction(lua_State *L, walk_t *w, int i) {
-  const char *name = NULL;
+  const char *name = NULL, *s;
   code_t code = {NULL, 0, 0, 0, 0};
   int n, rc;
+  size_t len;
+  /* A function sent before: its bytecode, kept (weakly) by function. */
+  lua_getfield(L, LUA_REGISTRYINDEX, DUMPS);
+  lua_pushvalue(L, i);
+  lua_rawget(L, -2);
+  if ((s = lua_tolstring(L, -1, &len)) != NULL) {
+    rc = lg_enc_func(w->e, s, len);
+    lua_pop(L, 2);
+    check(L, w, rc);
+    return;
+  }
+  lua_pop(L, 2);
   if (lua_iscfunction(L, i))
     walkerror(L, w, w->depth, "C function cannot cross processors");
   for (n = 1; (name = lua_getupvalue(L, i, n)) != NULL; n++) {
@@ -297,6 +316,13 @@ static void walkfunction(lua_State *L, walk_t *w, int i) {
   lua_pop(L, 1);
   rc = rc != 0 ? (code.err != 0 ? code.err : LG_ENOMEM)
                : lg_enc_func(w->e, code.p, code.len);
+  if (rc == 0) {
+    lua_getfield(L, LUA_REGISTRYINDEX, DUMPS);
+    lua_pushvalue(L, i);
+    lua_pushlstring(L, code.p, code.len);
+    lua_rawset(L, -3);
+    lua_pop(L, 1);
+  }
   lg__free(code.p);
   check(L, w, rc);
 }
@@ -412,6 +438,7 @@ static void pushnext(lua_State *L, lg_dec_t *d, int tables) {
  * number + 1. */
 static void push(lua_State *L, lg_dec_t *d, lg_item_t *it, int tables) {
   lg_item_t k;
+  int n;
   switch (it->tag) {
   case LG_TNIL: lua_pushnil(L); break;
   case LG_TFALSE: lua_pushboolean(L, 0); break;
@@ -446,9 +473,38 @@ static void push(lua_State *L, lg_dec_t *d, lg_item_t *it, int tables) {
     }
     break;
   case LG_TFUNC:
+    /* The same code again (a spawned worker, say): the function loaded
+     * the first time. Such functions have no upvalue but _ENV, so one
+     * closure serves every copy. */
+    lua_getfield(L, LUA_REGISTRYINDEX, LOADS);
+    lua_pushlstring(L, it->u.s.p, it->u.s.len);
+    lua_pushvalue(L, -1);
+    lua_rawget(L, -3);
+    if (lua_isfunction(L, -1)) {
+      lua_replace(L, -3);
+      lua_pop(L, 1);
+      break;
+    }
+    lua_pop(L, 1);
     if (luaL_loadbufferx(L, it->u.s.p, it->u.s.len, "=function",
                          "b") != LUA_OK)
       lua_error(L);
+    lua_pushvalue(L, -1);
+    lua_insert(L, -4);  /* fn, cache, code, fn */
+    lua_rawset(L, -3);
+    /* cache[true] counts them: many distinct functions, start afresh */
+    lua_pushboolean(L, 1);
+    lua_rawget(L, -2);
+    n = (int)lua_tointeger(L, -1) + 1;
+    lua_pop(L, 1);
+    lua_pushboolean(L, 1);
+    lua_pushinteger(L, n);
+    lua_rawset(L, -3);
+    lua_pop(L, 1);
+    if (n > LOADS_MAX) {
+      lua_newtable(L);
+      lua_setfield(L, LUA_REGISTRYINDEX, LOADS);
+    }
     break;
   default:  /* LG_TSHARED: a reference of our own */
     if (!((reader_t *)d)->trusted) corrupt(L);
@@ -527,6 +583,14 @@ void lgb_open_value(lua_State *L) {
     {"encode", l_encode}, {"decode", l_decode}, {NULL, NULL}
   };
   lgb_setfuncs(L, f);
+  lua_newtable(L);
+  lua_newtable(L);
+  lua_pushliteral(L, "k");
+  lua_setfield(L, -2, "__mode");
+  lua_setmetatable(L, -2);
+  lua_setfield(L, LUA_REGISTRYINDEX, DUMPS);
+  lua_newtable(L);
+  lua_setfield(L, LUA_REGISTRYINDEX, LOADS);
 }
 
 void lgb_encfree(lg_enc_t *e) {
