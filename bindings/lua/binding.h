@@ -143,7 +143,7 @@ int lgb_onerror(lua_State *L, lgb_t *b, int top, uint64_t id, int pid);
 void lgb_pullerrors(lua_State *L, lgb_t *b);
 /* Where a goroutine error goes when this processor cannot raise it:
  * nonzero if it was taken (a worker hands it to P0). */
-int lgb_forwarderror(lua_State *L, lgb_t *b, int msg, int tb, lg_g_t *g);
+int lgb_forwarderror(lua_State *L, lgb_t *b, int msg, int tb, uint64_t id);
 
 /* procs.c: stop and join the workers and close their states (P0, as
  * its state closes), then free the runtime after P0's lg_p_close;

@@ -68,7 +68,7 @@ typedef struct mon_s mon_t;
 
 /* ---------------------------------------------------------------- errors */
 
-int lgb_forwarderror(lua_State *L, lgb_t *b, int msg, int tb, lg_g_t *g) {
+int lgb_forwarderror(lua_State *L, lgb_t *b, int msg, int tb, uint64_t id) {
   lgb_rt_t *rt = b->rt;
   size_t ml, tl;
   const char *m = lua_tolstring(L, msg, &ml), *t = lua_tolstring(L, tb, &tl);
@@ -76,7 +76,7 @@ int lgb_forwarderror(lua_State *L, lgb_t *b, int msg, int tb, lg_g_t *g) {
   if (rt == NULL || b->p.id == 0) return 0;
   if ((e = malloc(sizeof *e + ml + tl + 2)) == NULL) return 0;
   e->next = NULL;
-  e->id = g->id;
+  e->id = id;
   e->pid = b->p.id;
   e->msg = (char *)(e + 1);
   e->tb = e->msg + ml + 1;
@@ -166,11 +166,9 @@ void lgb_runtask(lua_State *L, lgb_t *b, lg_blob_t *blob) {
   lua_remove(L, -2);
   lua_pushlightuserdata(L, blob);
   if (lua_pcall(L, 1, 0, 0) != LUA_OK) {
-    lg_g_t none;
-    memset(&none, 0, sizeof none);
     lua_pushvalue(L, -1);  /* err, and the same as its "traceback" */
     if (!lgb_onerror(L, b, top, 0, b->p.id) &&
-        !lgb_forwarderror(L, b, top + 1, top + 2, &none))
+        !lgb_forwarderror(L, b, top + 1, top + 2, 0))
       lgb_penderror(L, b, -1);
   }
   lua_settop(L, top);

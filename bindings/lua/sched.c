@@ -150,7 +150,7 @@ static void gdied(lua_State *L, lgb_t *b, lg_g_t *g, lua_State *co) {
       g->joiner->rc = LG_ECLOSED;
       lg_ready(p, g->joiner, 1);
     }
-  } else if (!lgb_forwarderror(L, b, top + 1, top + 2, g)) {
+  } else if (!lgb_forwarderror(L, b, top + 1, top + 2, g->id)) {
     lgb_penderror(L, b, -1);
   }
   lua_settop(L, top);
