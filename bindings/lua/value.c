@@ -578,9 +578,22 @@ static int l_decode(lua_State *L) {
   return 1;
 }
 
+/* core._takeblob(address) -> v   [-0, +1, e]
+ * For lua/lugo/ffi.lua: the value of a blob a shared channel handed to an
+ * FFI receive (its address as a number), which is freed. Trusted: the
+ * address came from the core a moment ago, never from a user. (A decode
+ * that fails, out of memory, leaks the blob, as lgb_pushvalue does.) */
+static int l_takeblob(lua_State *L) {
+  lg_blob_t *b = (lg_blob_t *)(uintptr_t)luaL_checknumber(L, 1);
+  lgb_decode(L, b);
+  lg_blob_free(b);
+  return 1;
+}
+
 void lgb_open_value(lua_State *L) {
   static const luaL_Reg f[] = {
-    {"encode", l_encode}, {"decode", l_decode}, {NULL, NULL}
+    {"encode", l_encode}, {"decode", l_decode}, {"_takeblob", l_takeblob},
+    {NULL, NULL}
   };
   lgb_setfuncs(L, f);
   lua_newtable(L);

@@ -7,14 +7,17 @@
 --
 -- Values cross as the core's lg_value_t: numbers and booleans inline,
 -- anything else as a slot number of the processor's slot table (the same
--- table and free list the C side uses).
+-- table and free list the C side uses). Shared channels take the fast way
+-- for numbers and booleans; what they deliver encoded (LG_VBLOB) is
+-- decoded by core._takeblob, and other values go through the C API,
+-- which encodes them.
 local ffi = require "ffi"
 local core = require "lugo.core"
 
 ffi.cdef [[
 typedef struct lugo_value {
   int type;
-  union { int b; int64_t i; double n; uint32_t ref; } u;
+  union { int b; int64_t i; double n; uint32_t ref; void *blob; } u;
 } lugo_value;
 typedef struct lugo_chanud { const void *magic; void *c; void *b; } lugo_chanud;
 typedef struct lugo_scase { void *c; int dir; lugo_value val; } lugo_scase;
@@ -39,12 +42,15 @@ if not path then return false end
 local ok, C = pcall(ffi.load, path)
 if not ok then return false end
 
-local VNIL, VBOOL, VINT, VNUM, VREF = 0, 1, 2, 3, 4
+local VNIL, VBOOL, VINT, VNUM, VREF, VBLOB = 0, 1, 2, 3, 4, 5
 local OK, EAGAIN, ECLOSED, PARKED = 0, -10001, -10002, 1  -- core/lugo.h
 local park = core.park
 local chanud_p = ffi.typeof("lugo_chanud *")
 local slots = core.slots
 local chan_mt = getmetatable(core.chan())
+local shared_mt = getmetatable(core.chan(0, { shared = true }))
+local takeblob = core._takeblob
+local uintptr = ffi.typeof("uintptr_t")
 local sv, rv = ffi.new("lugo_value"), ffi.new("lugo_value")
 local MAXCASES = 64
 local scases = ffi.new("lugo_scase[?]", MAXCASES)
@@ -87,7 +93,22 @@ local function decode(b)
   end
   if t == VBOOL then return rv.u.b ~= 0 end
   if t == VINT then return tonumber(rv.u.i) end
+  if t == VBLOB then return takeblob(tonumber(cast(uintptr, rv.u.blob))) end
   return nil
+end
+
+--- A number or boolean into sv, for a shared channel: true, or false
+-- when the value needs encoding (the C API does that).
+local function inline(v)
+  local tv = type(v)
+  if tv == "number" then
+    sv.type, sv.u.n = VNUM, v
+    return true
+  elseif tv == "boolean" then
+    sv.type, sv.u.b = VBOOL, v and 1 or 0
+    return true
+  end
+  return false
 end
 
 --- Wrap the C API methods of `m` (the channel methods) and `lugo`'s select
@@ -96,7 +117,14 @@ return function(m, lugo, check)
   local csend, crecv, ctrysend, ctryrecv = m.send, m.recv, m.trysend, m.tryrecv
 
   function m.send(ch, v)
-    if getmetatable(ch) == chan_mt then
+    local mt = getmetatable(ch)
+    if mt == shared_mt and inline(v) then
+      local u = cast(chanud_p, ch)
+      local rc = C.lg_chan_trysend(u.c, sv)
+      if rc == EAGAIN then rc = C.lg_chan_send(u.c, C.lgb_ffi_curg(u.b), sv) end
+      if rc == OK then return end
+      if rc == PARKED then return check(park()) end
+    elseif mt == chan_mt then
       local u = cast(chanud_p, ch)
       local b = u.b
       local s = encode(b, v)
@@ -113,7 +141,8 @@ return function(m, lugo, check)
   end
 
   function m.recv(ch)
-    if getmetatable(ch) == chan_mt then
+    local mt = getmetatable(ch)
+    if mt == chan_mt or mt == shared_mt then
       local u = cast(chanud_p, ch)
       local b = u.b
       local rc = C.lg_chan_tryrecv(u.c, rv)
@@ -126,7 +155,12 @@ return function(m, lugo, check)
   end
 
   function m.trysend(ch, v)
-    if getmetatable(ch) == chan_mt then
+    local mt = getmetatable(ch)
+    if mt == shared_mt and inline(v) then
+      local rc = C.lg_chan_trysend(cast(chanud_p, ch).c, sv)
+      if rc == OK then return true end
+      if rc == EAGAIN then return false end
+    elseif mt == chan_mt then
       local u = cast(chanud_p, ch)
       local s = encode(u.b, v)
       if s then
@@ -140,7 +174,8 @@ return function(m, lugo, check)
   end
 
   function m.tryrecv(ch)
-    if getmetatable(ch) == chan_mt then
+    local mt = getmetatable(ch)
+    if mt == chan_mt or mt == shared_mt then
       local u = cast(chanud_p, ch)
       local rc = C.lg_chan_tryrecv(u.c, rv)
       if rc == OK then return decode(u.b), true end
