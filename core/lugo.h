@@ -327,8 +327,8 @@ int lg_task_push(lg_p_t *p, lg_blob_t *blob);
 /* Queue a task that only `p` may run (from any thread). */
 int lg_task_pin(lg_p_t *p, lg_blob_t *blob);
 /* A task for `p` to run, now the caller's: a pinned one, one of its own,
- * one from the global queue, or half of another processor's queue stolen
- * (Go's runqsteal). NULL when there is none anywhere. `steal` 0: only
+ * half of another processor's queue stolen (Go's runqsteal), or one from
+ * the global queue. NULL when there is none anywhere. `steal` 0: only
  * its own and the global queue. */
 lg_blob_t *lg_task_next(lg_p_t *p, int steal);
 /* Tasks queued anywhere (an estimate while others run). */

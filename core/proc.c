@@ -288,15 +288,10 @@ lg_blob_t *lg_task_next(lg_p_t *p, int stealing) {
     uv_mutex_unlock(&p->inlock);
   }
   if (t == NULL) t = tq_take(p);
-  if (t == NULL && __atomic_load_n(&rt->ngq, __ATOMIC_RELAXED) > 0) {
-    uv_mutex_lock(&rt->lock);
-    if ((t = rt->gq) != NULL) {
-      rt->gq = t->next;
-      if (rt->gq == NULL) rt->gqlast = NULL;
-      __atomic_sub_fetch(&rt->ngq, 1, __ATOMIC_RELAXED);
-    }
-    uv_mutex_unlock(&rt->lock);
-  }
+  /* Another processor's queue before the global one: the global queue
+   * holds a busy processor's overflow, which that processor drains once
+   * its own queue is empty; thieves spread the work out sooner, half a
+   * queue at a time. */
   if (t == NULL && stealing) {
     /* Victims from a random start, so thieves spread out. */
     n = __atomic_load_n(&rt->nprocs, __ATOMIC_ACQUIRE);
@@ -306,6 +301,15 @@ lg_blob_t *lg_task_next(lg_p_t *p, int stealing) {
     for (i = 0; i < n && t == NULL; i++) {
       lg_p_t *v = rt->ps[(start + i) % n];
       if (v != NULL && v != p) t = steal(p, v);
+    }
+    uv_mutex_unlock(&rt->lock);
+  }
+  if (t == NULL && __atomic_load_n(&rt->ngq, __ATOMIC_RELAXED) > 0) {
+    uv_mutex_lock(&rt->lock);
+    if ((t = rt->gq) != NULL) {
+      rt->gq = t->next;
+      if (rt->gq == NULL) rt->gqlast = NULL;
+      __atomic_sub_fetch(&rt->ngq, 1, __ATOMIC_RELAXED);
     }
     uv_mutex_unlock(&rt->lock);
   }

@@ -155,9 +155,11 @@ describe("processors", function()
         for _, p in ipairs(st.p) do
           steals, tasks = steals + p.steals, tasks + p.tasks
         end
-        print(#st.p, tasks, steals > 0)
+        local mem = true
+        for _, p in ipairs(st.p) do mem = mem and p.memory > 0 end
+        print(#st.p, tasks, steals > 0, mem)
       ]])
-      assert.equal("4\t10001\ttrue\n", out)
+      assert.equal("4\t10001\ttrue\ttrue\n", out)
     end)
   end)
 

@@ -51,6 +51,8 @@ typedef struct lgb_s {
   int preempted;           /* the last yield was sysmon's preemption */
   lg_enc_t enc;            /* scratch encoder for values that cross
                               processors (value.c), buffer kept */
+  size_t memory;           /* a worker's Lua heap, bytes, as of its last
+                              idle moment (for P0's lugo.stats) */
 } lgb_t;
 
 /* Keys for light userdata that only this module makes. */

@@ -207,8 +207,11 @@ static int l_workloop(lua_State *L) {
     } else {
       spins = 0;
       /* Idle: a step of the collector first (DESIGN: idle time is GC
-       * time), then sleep until something happens. */
+       * time), then sleep until something happens. The heap's size is
+       * published for P0's lugo.stats() as we go. */
       lua_gc(L, LUA_GCSTEP, 0);
+      __atomic_store_n(&b->memory, (size_t)lua_gc(L, LUA_GCCOUNT, 0) * 1024,
+                       __ATOMIC_RELAXED);
       if (lg_p_runnable(p) == 0) lg_p_poll(p, 1);
     }
   }
@@ -266,6 +269,7 @@ static void workermain(void *arg) {
   }
   w->L = L;
   w->b = b;
+  b->memory = (size_t)lua_gc(L, LUA_GCCOUNT, 0) * 1024;
   uv_sem_post(&rt->started);
   lua_getfield(L, LUA_REGISTRYINDEX, "lugo.core");
   lua_getfield(L, -1, "_workloop");
@@ -671,6 +675,7 @@ void lgb_procs_stats(lua_State *L, lgb_t *b) {
       __atomic_load_n(&p->stats.preemptions, __ATOMIC_RELAXED));
     F("timers", __atomic_load_n(&p->ntimers, __ATOMIC_RELAXED));
     F("channels", __atomic_load_n(&p->nchans, __ATOMIC_RELAXED));
+    F("memory", __atomic_load_n(&rt->w[i].b->memory, __ATOMIC_RELAXED));
 #undef F
     lua_pushnumber(L, (lua_Number)__atomic_load_n(&p->stats.idle,
                                                   __ATOMIC_RELAXED) / 1e9);
