@@ -133,6 +133,27 @@ describe("processors", function()
         "module 'string'\n", 1, true), out)
     end)
 
+    local it54 = is54 and it or pending
+    it54("a processor out of memory fails the goroutine and keeps going",
+      function()
+        local out = run(2, [[
+          local core = require "lugo.core"
+          print(core.memlimit(), core.memlimit(64 * 1024 * 1024))
+          local ch = lugo.chan(0, { shared = true })
+          core.spawnon(1, function()
+            local t = {}
+            for i = 1, 1e9 do t[i] = { i } end
+          end)
+          print(pcall(lugo.sleep, 1))
+          collectgarbage()
+          core.spawnon(1, function(ch) ch:send(require("lugo.core").pid()) end, ch)
+          print(ch:recv())
+          print(pcall(core.memlimit, 1))
+        ]])
+        assert.equal("0\t67108864\nfalse\tgoroutine 1 on P1: not enough memory\n" ..
+          "1\ttrue\nfalse\tlugo: set memlimit before the first spawn\n", out)
+      end)
+
     it("or lugo.onerror, with the goroutine id and processor", function()
       local out = run(2, [[
         local got = lugo.chan(1)

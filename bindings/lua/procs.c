@@ -32,6 +32,7 @@ typedef struct gerr_s {
 typedef struct worker_s {
   struct lgb_rt_s *rt;
   int id;
+  size_t used, limit;     /* its Lua heap and cap (limalloc), bytes */
   uv_thread_t tid;
   lua_State *L;
   lgb_t *b;
@@ -48,6 +49,7 @@ typedef struct lgb_rt_s {
   pthread_t p0thread;
   char *path, *cpath;     /* P0's package.path and cpath */
   size_t maxmsg;
+  size_t memlimit;        /* each worker's Lua heap cap, 0: none */
   uv_sem_t started;
   char starterr[256];     /* why a worker could not start */
   /* goroutine errors of workers, for P0 */
@@ -234,10 +236,37 @@ static int setpaths(lua_State *L) {
   return 0;
 }
 
+#if LGB_HAS_INTEGERS
+/* A worker's allocator when P0 set core.memlimit: past the cap an
+ * allocation fails, so the goroutine that asked raises "not enough
+ * memory" and the processor goes on. Only this worker's thread calls it.
+ * (LuaJIT's own allocator cannot be replaced on 64-bit builds.) */
+static void *limalloc(void *ud, void *ptr, size_t osize, size_t nsize) {
+  worker_t *w = ud;
+  if (ptr == NULL) osize = 0;  /* a type tag then, not a size */
+  if (nsize == 0) {
+    free(ptr);
+    w->used -= osize;
+    return NULL;
+  }
+  if (nsize > osize && w->used - osize + nsize > w->limit) return NULL;
+  if ((ptr = realloc(ptr, nsize)) != NULL) w->used = w->used - osize + nsize;
+  return ptr;
+}
+#endif
+
 static void workermain(void *arg) {
   worker_t *w = arg;
   lgb_rt_t *rt = w->rt;
-  lua_State *L = luaL_newstate();
+  lua_State *L = NULL;
+#if LGB_HAS_INTEGERS
+  if (rt->memlimit > 0) {
+    w->used = 0;
+    w->limit = rt->memlimit;
+    L = lua_newstate(limalloc, w);
+  }
+#endif
+  if (L == NULL) L = luaL_newstate();
   lgb_t *b;
   int rc;
   w->self = pthread_self();
@@ -271,11 +300,17 @@ static void workermain(void *arg) {
   w->b = b;
   b->memory = (size_t)lua_gc(L, LUA_GCCOUNT, 0) * 1024;
   uv_sem_post(&rt->started);
-  lua_getfield(L, LUA_REGISTRYINDEX, "lugo.core");
-  lua_getfield(L, -1, "_workloop");
-  if (lua_pcall(L, 0, 0, 0) != LUA_OK)  /* only out of memory */
-    fprintf(stderr, "lugo: processor %d stopped: %s\n", w->id,
-            lua_tostring(L, -1));
+  /* The loop raises only when the scheduler itself ran out of memory:
+   * say so, collect, and go on. */
+  while (!__atomic_load_n(&rt->stop, __ATOMIC_ACQUIRE)) {
+    lua_settop(L, 0);
+    lua_getfield(L, LUA_REGISTRYINDEX, "lugo.core");
+    lua_getfield(L, -1, "_workloop");
+    if (lua_pcall(L, 0, 0, 0) == LUA_OK) break;
+    fprintf(stderr, "lugo: processor %d: %s\n", w->id, lua_tostring(L, -1));
+    lua_settop(L, 0);
+    lua_gc(L, LUA_GCCOLLECT, 0);
+  }
   lua_settop(L, 0);
 }
 
@@ -652,6 +687,27 @@ static int l_maxmessage(lua_State *L) {
   return 1;
 }
 
+/* core.memlimit([bytes]) -> bytes   [-0, +1, e]
+ * Cap each worker's Lua heap (Lua 5.4; 0: no cap, the default); set on
+ * P0 before the first spawn. A goroutine that passes it fails with "not
+ * enough memory" and its processor goes on. */
+static int l_memlimit(lua_State *L) {
+  lgb_t *b = lgb_get(L);
+  lgb_rt_t *rt;
+  if (b->p.id != 0) return luaL_error(L, "lugo: set memlimit on P0");
+  rt = getrt(L, b);
+  if (!lua_isnoneornil(L, 1)) {
+    lua_Number n = luaL_checknumber(L, 1);
+    if (!(n >= 0 && n <= 9.0e15))
+      return luaL_argerror(L, 1, "size out of range");
+    if (rt->running > 0)
+      return luaL_error(L, "lugo: set memlimit before the first spawn");
+    rt->memlimit = (size_t)n;
+  }
+  lgb_pushcount(L, rt->memlimit);
+  return 1;
+}
+
 /* Per processor figures for lugo.stats: read from P0 while the others
  * run, so each is a snapshot. */
 void lgb_procs_stats(lua_State *L, lgb_t *b) {
@@ -691,7 +747,7 @@ int lgb_procs_running(lgb_t *b) {
 void lgb_open_procs(lua_State *L) {
   static const luaL_Reg f[] = {
     {"procs", l_procs}, {"spawn", l_spawn}, {"spawnon", l_spawnon},
-    {"pid", l_pid}, {"maxmessage", l_maxmessage},
+    {"pid", l_pid}, {"maxmessage", l_maxmessage}, {"memlimit", l_memlimit},
     {"_starttask", l_starttask}, {"_workloop", l_workloop}, {NULL, NULL}
   };
   lgb_setfuncs(L, f);

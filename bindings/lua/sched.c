@@ -132,12 +132,29 @@ int lgb_onerror(lua_State *L, lgb_t *b, int top, uint64_t id, int pid) {
   return 1;
 }
 
-static void gdied(lua_State *L, lgb_t *b, lg_g_t *g, lua_State *co) {
+static void gdied(lua_State *L, lgb_t *b, lg_g_t *g, lua_State *co,
+                  int status) {
   lg_p_t *p = &b->p;
   int top = lua_gettop(L);
-  push_gerror(L, co, g);  /* err, traceback */
-  if (lgb_resetthread(co, L)) co_put(L, b, co, g->hostref);
-  else lgb_unref(L, b, g->hostref);  /* a dead coroutine: let it go */
+  if (status == LUA_ERRMEM) {
+    /* Out of memory: what the goroutine held is still reachable from its
+     * stack, so let the stack go and collect before making any string
+     * (no traceback: it would need the memory that ran out). */
+    if (lgb_resetthread(co, L)) co_put(L, b, co, g->hostref);
+    else lgb_unref(L, b, g->hostref);
+    lua_gc(L, LUA_GCCOLLECT, 0);
+    if (g->p->id != 0)
+      lua_pushfstring(L, "goroutine %d on P%d: not enough memory",
+                      (int)g->id, g->p->id);
+    else
+      lua_pushfstring(L, "goroutine %d: not enough memory", (int)g->id);
+    lua_pushliteral(L, "not enough memory");
+    lua_insert(L, -2);  /* err, traceback */
+  } else {
+    push_gerror(L, co, g);  /* err, traceback */
+    if (lgb_resetthread(co, L)) co_put(L, b, co, g->hostref);
+    else lgb_unref(L, b, g->hostref);  /* a dead coroutine: let it go */
+  }
   if (g->joiner != NULL && b->onerror == 0) {
     lg_g_t *j = g->joiner;
     j->val.type = LG_VREF;
@@ -281,7 +298,7 @@ void lgb_run(lua_State *L, lgb_t *b, lg_g_t *g) {
   } else if (status == LUA_OK) {
     gfinished(L, b, g, co);
   } else {
-    gdied(L, b, g, co);
+    gdied(L, b, g, co, status);
   }
 }
 
