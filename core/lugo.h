@@ -710,6 +710,7 @@ int lg_cond_broadcast(lg_cond_t *c);
  * The calls above lock it themselves. */
 typedef struct lg_sync_s {
   lg_shared_t hdr;        /* type: LG_SH_WG ... LG_SH_COND */
+  lg_shared_t *link;      /* a cond's mutex, one reference held; NULL */
   uv_mutex_t lock;
   union {
     lg_mutex_t mu;

@@ -246,6 +246,7 @@ int lg_cond_broadcast(lg_cond_t *c) { LOCKED(c, cond_broadcast_(c)); }
 
 static void sync_destroy(lg_shared_t *o) {
   lg_sync_t *s = (lg_sync_t *)o;
+  if (s->link != NULL) lg_shared_release(s->link);
   uv_mutex_destroy(&s->lock);
   lg__free(s);
 }

@@ -375,6 +375,27 @@ describe("processors", function()
     end)
   end)
 
+  describe("cond across processors", function()
+    it("a copied cond keeps its mutex and wakes the waiter", function()
+      local out = run(2, [[
+        local mu = lugo.mutex()
+        local cond, m = lugo.cond(mu), lugo.map()
+        mu:lock()
+        lugo.spawn(function(cond, m)
+          cond.L:lock()
+          m:set("ready", true)
+          cond:signal()
+          cond.L:unlock()
+        end, cond, m)
+        while not m:get("ready") do cond:wait() end
+        mu:unlock()
+        print(m:get("ready"), getmetatable(cond).__name,
+          mu:trylock())
+      ]])
+      assert.equal("true\tlugo.cond\ttrue\n", out)
+    end)
+  end)
+
   describe("deadlock across processors", function()
     it("fires only when nothing on any processor could wake the caller",
       function()

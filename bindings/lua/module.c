@@ -149,7 +149,7 @@ int64_t lgb_checkduration(lua_State *L, int i) {
  * processor's state, so a decoded object gets the right methods. */
 static const char *const shnames[] = {
   NULL, NULL, "lugo.waitgroup", "lugo.mutex", "lugo.rwmutex",
-  "lugo.semaphore", "lugo.condqueue", "lugo.map", "lugo.atomic"
+  "lugo.semaphore", "lugo.cond", "lugo.map", "lugo.atomic"
 };
 #define NSHTYPES ((int)(sizeof shnames / sizeof *shnames))
 

@@ -7,7 +7,7 @@
 #define MUTEX_MT "lugo.mutex"
 #define RW_MT "lugo.rwmutex"
 #define SEMA_MT "lugo.semaphore"
-#define COND_MT "lugo.condqueue"
+#define COND_MT "lugo.cond"
 
 /* Push a new shared sync object of `type`; the userdata holds the one
  * reference. */
@@ -181,20 +181,31 @@ static int se_release(lua_State *L) {
  * The core keeps the queue; lua/lugo/init.lua pairs it with the mutex
  * and relocks after the wait. */
 
+/* core.condqueue(mutex) -> q   [-0, +1, e]
+ * The queue under lugo.cond, holding its mutex, so that a cond copied to
+ * another processor keeps both (lua/lugo/init.lua adds wait and L). */
 static int l_condqueue(lua_State *L) {
-  newobj(L, LG_SH_COND, 0);
+  lg_sync_t *m = check(L, 1, LG_SH_MUTEX, MUTEX_MT);
+  lg_sync_t *q = newobj(L, LG_SH_COND, 0);
+  lg_shared_retain(&m->hdr);
+  q->link = &m->hdr;
   return 1;
 }
 
-/* q:wait(mutex): unlock and wait, without relocking   [-0, +0, e] */
+/* q:_wait(): unlock the mutex and wait, without relocking   [-0, +0, e] */
 static int cq_wait(lua_State *L) {
-  lg_cond_t *c = CHECKCOND(1);
-  lg_mutex_t *m = CHECKMU(2);
+  lg_sync_t *q = check(L, 1, LG_SH_COND, COND_MT);
   int rc;
-  if (lg_mutex_unlock(m) != 0)
+  if (lg_mutex_unlock(&((lg_sync_t *)q->link)->u.mu) != 0)
     return luaL_error(L, "sync: unlock of unlocked mutex");
-  rc = lg_cond_wait(c, curg(L));
+  rc = lg_cond_wait(&q->u.cond, curg(L));
   return maybe_park(L, rc);
+}
+
+/* q:mutex() -> the mutex   [-0, +1, e] */
+static int cq_mutex(lua_State *L) {
+  lgb_pushshared(L, check(L, 1, LG_SH_COND, COND_MT)->link);
+  return 1;
 }
 
 static int cq_signal(lua_State *L) {
@@ -228,8 +239,8 @@ void lgb_open_sync(lua_State *L) {
     {"tryacquire", se_tryacquire}, {NULL, NULL}
   };
   static const luaL_Reg cq[] = {
-    {"wait", cq_wait}, {"signal", cq_signal}, {"broadcast", cq_broadcast},
-    {NULL, NULL}
+    {"_wait", cq_wait}, {"mutex", cq_mutex}, {"signal", cq_signal},
+    {"broadcast", cq_broadcast}, {NULL, NULL}
   };
   static const luaL_Reg none[] = {{NULL, NULL}};
   lgb_setfuncs(L, f);

@@ -117,18 +117,24 @@ function lugo.once()
   return setmetatable({ done = false, m = core.mutex() }, once_mt)
 end
 
-local cond_methods = {}
-local cond_mt = { __name = "lugo.cond", __index = cond_methods }
+-- A cond is the core's queue holding its mutex (a shared object, so it
+-- crosses processors whole); wait relocks here, after the wake-up.
+do
+  local cond_mt = getmetatable(core.condqueue(core.mutex()))
+  local methods = cond_mt.__index
 
---- Unlock the mutex (`L`, as Go's Cond.L), wait for signal or broadcast,
--- lock it again.
-function cond_methods:wait()
-  self.q:wait(self.L)
-  self.L:lock()
+  --- Unlock the mutex (`L`, as Go's Cond.L), wait for signal or
+  -- broadcast, lock it again.
+  function methods:wait()
+    self:_wait()
+    self:mutex():lock()
+  end
+
+  cond_mt.__index = function(self, k)
+    if k == "L" then return self:mutex() end
+    return methods[k]
+  end
 end
-
-function cond_methods:signal() self.q:signal() end
-function cond_methods:broadcast() self.q:broadcast() end
 
 function lugo.cond(mutex)
   local mt = getmetatable(mutex)
@@ -136,7 +142,7 @@ function lugo.cond(mutex)
     error("bad argument #1 to 'cond' (lugo.mutex expected, got "
       .. (mt and mt.__name or type(mutex)) .. ")", 2)
   end
-  return setmetatable({ L = mutex, q = core.condqueue() }, cond_mt)
+  return core.condqueue(mutex)
 end
 
 lugo.pool = pool.new
