@@ -22,8 +22,6 @@ struct lg_chan_s {
   uv_mutex_t lock;        /* shared only */
 };
 
-/* The processor a wake-up comes from: the channel's, or this thread's. */
-#define WAKER(c) ((c)->p != NULL ? (c)->p : lg_p_self())
 #define LOCK(c) lg__lock((c)->recvq.lock)
 #define UNLOCK(c) lg__unlock((c)->recvq.lock)
 

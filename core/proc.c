@@ -144,7 +144,7 @@ void lg_p_wake(lg_p_t *p) {
 }
 
 /* `p` can be woken now: it no longer counts as stuck. */
-static void unstick(lg_p_t *p) {
+void lg__unstick(lg_p_t *p) {
   lg_rt_t *rt = p->rt;
   uv_mutex_lock(&rt->lock);
   if (__atomic_load_n(&p->stuck, __ATOMIC_RELAXED)) {
@@ -156,13 +156,12 @@ static void unstick(lg_p_t *p) {
 
 /* Wake one idle processor other than `p` to take a task (Go's wakep). */
 static void wake_idle(lg_rt_t *rt, lg_p_t *p) {
-  int i, n = __atomic_load_n(&rt->nprocs, __ATOMIC_ACQUIRE);
-  for (i = 0; i < n; i++) {
-    lg_p_t *q;
+  int i;
+  uv_mutex_lock(&rt->lock);
+  for (i = 1; i < rt->nprocs; i++) {  /* P0 takes tasks only as it waits */
+    lg_p_t *q = rt->ps[i];
     int one = 1;
-    uv_mutex_lock(&rt->lock);
-    q = rt->ps[i];
-    if (q != NULL && q != p && q->id != 0 &&
+    if (q != NULL && q != p &&
         __atomic_compare_exchange_n(&q->idle, &one, 0, 0, __ATOMIC_SEQ_CST,
                                     __ATOMIC_RELAXED)) {
       if (__atomic_load_n(&q->stuck, __ATOMIC_RELAXED)) {
@@ -170,11 +169,10 @@ static void wake_idle(lg_rt_t *rt, lg_p_t *p) {
         rt->nstuck--;
       }
       uv_async_send(&q->wake);
-      uv_mutex_unlock(&rt->lock);
-      return;
+      break;
     }
-    uv_mutex_unlock(&rt->lock);
   }
+  uv_mutex_unlock(&rt->lock);
 }
 
 /* ------------------------------------------------------------------ tasks */
@@ -233,7 +231,7 @@ int lg_task_pin(lg_p_t *p, lg_blob_t *blob) {
   __atomic_store_n(&p->inboxn, 1, __ATOMIC_RELEASE);
   stuck = __atomic_load_n(&p->stuck, __ATOMIC_RELAXED);
   uv_mutex_unlock(&p->inlock);
-  if (stuck) unstick(p);
+  if (stuck) lg__unstick(p);
   uv_async_send(&p->wake);
   return 0;
 }
@@ -357,7 +355,7 @@ void lg_ready_any(lg_g_t *g, int next) {
   __atomic_store_n(&p->inboxn, 1, __ATOMIC_RELEASE);
   stuck = __atomic_load_n(&p->stuck, __ATOMIC_RELAXED);
   uv_mutex_unlock(&p->inlock);
-  if (stuck) unstick(p);
+  if (stuck) lg__unstick(p);
   uv_async_send(&p->wake);
 }
 
@@ -399,10 +397,6 @@ int lg__stick(lg_p_t *p) {
   }
   uv_mutex_unlock(&p->inlock);
   return stuck;
-}
-
-void lg__unstick(lg_p_t *p) {
-  unstick(p);
 }
 
 /* Could anything ever wake P0, which is stuck? Only a processor that is

@@ -276,17 +276,11 @@ int lg_p_poll(lg_p_t *p, int block) {
   if (p->rt != NULL) {
     uv_ref((uv_handle_t *)&p->wake);
     __atomic_store_n(&p->idle, 1, __ATOMIC_SEQ_CST);
-    /* A task pushed while we were not idle yet woke nobody (the pusher
-     * saw us busy): look once more now that pushers can see us idle. */
-    if (p->id != 0 && lg_rt_ntasks(p->rt) > 0) {
-      __atomic_store_n(&p->idle, 0, __ATOMIC_RELAXED);
-      uv_unref((uv_handle_t *)&p->wake);
-      uv_unref((uv_handle_t *)&p->uvtimer);
-      if (stuck) lg__unstick(p);
-      return 0;
-    }
   }
-  uv_run(&p->loop, UV_RUN_ONCE);
+  /* A task pushed while we were not idle yet woke nobody (the pusher
+   * saw us busy): look once more, now that pushers can see us idle. */
+  if (p->rt == NULL || p->id == 0 || lg_rt_ntasks(p->rt) == 0)
+    uv_run(&p->loop, UV_RUN_ONCE);
   uv_unref((uv_handle_t *)&p->uvtimer);
   if (p->rt != NULL) {
     __atomic_store_n(&p->idle, 0, __ATOMIC_RELEASE);

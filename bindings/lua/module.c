@@ -145,13 +145,10 @@ int64_t lgb_checkduration(lua_State *L, int i) {
 
 /* --------------------------------------------------------- shared objects */
 
-/* The metatable of each shared type, by LG_SH_*: the same in every
- * processor's state, so a decoded object gets the right methods. */
-static const char *const shnames[] = {
-  NULL, NULL, "lugo.waitgroup", "lugo.mutex", "lugo.rwmutex",
-  "lugo.semaphore", "lugo.cond", "lugo.map", "lugo.atomic"
-};
-#define NSHTYPES ((int)(sizeof shnames / sizeof *shnames))
+/* The metatables of the shared types, by LG_SH_*, in the registry: each
+ * processor's state makes its own at load, so a decoded object gets the
+ * methods of its type there. */
+#define SHAREDMT "lugo.sharedmt"
 
 static int shared_gc(lua_State *L) {
   lgb_shud_t *u = lua_touserdata(L, 1);
@@ -162,34 +159,36 @@ static int shared_gc(lua_State *L) {
 
 void lgb_sharedclass(lua_State *L, int type, const char *name,
                      const luaL_Reg *m, const luaL_Reg *mm) {
-  (void)name;  /* shnames[type]: one list, so decoding agrees */
-  lgb_newclass(L, shnames[type], m, mm);
+  lgb_newclass(L, name, m, mm);
   lua_pushcfunction(L, shared_gc);
   lua_setfield(L, -2, "__gc");
   lua_pushinteger(L, type);
   lua_setfield(L, -2, "__lugo_shared");
-  lua_pop(L, 1);
+  lua_getfield(L, LUA_REGISTRYINDEX, SHAREDMT);
+  lua_pushvalue(L, -2);
+  lua_rawseti(L, -2, type);
+  lua_pop(L, 2);
 }
 
 void lgb_pushshared(lua_State *L, lg_shared_t *o) {
   lgb_shud_t *u = lua_newuserdata(L, sizeof *u);
   u->obj = NULL;
-  luaL_setmetatable(L, shnames[o->type]);
+  lua_getfield(L, LUA_REGISTRYINDEX, SHAREDMT);
+  lua_rawgeti(L, -1, o->type);
+  lua_setmetatable(L, -3);
+  lua_pop(L, 1);
   lg_shared_retain(o);
   u->obj = o;
 }
 
 lg_shared_t *lgb_toshared(lua_State *L, int i) {
-  lgb_shud_t *u;
   int type;
   if (lua_type(L, i) != LUA_TUSERDATA || !lua_getmetatable(L, i))
     return NULL;
   lua_getfield(L, -1, "__lugo_shared");
   type = (int)lua_tointeger(L, -1);
   lua_pop(L, 2);
-  if (type <= 0 || type >= NSHTYPES) return NULL;
-  u = lua_touserdata(L, i);
-  return u->obj;
+  return type > 0 ? ((lgb_shud_t *)lua_touserdata(L, i))->obj : NULL;
 }
 
 lg_shared_t *lgb_checkshared(lua_State *L, int i, int type,
@@ -298,6 +297,8 @@ int luaopen_lugo_core(lua_State *L) {
   lua_setfield(L, 4, "slots");
   lua_pushboolean(L, LGB_HAS_YIELDK);
   lua_setfield(L, 4, "HAS_YIELDK");
+  lua_newtable(L);
+  lua_setfield(L, LUA_REGISTRYINDEX, SHAREDMT);
   lgb_open_sched(L);
   lgb_open_chan(L);
   lgb_open_select(L);

@@ -259,6 +259,9 @@ static void workermain(void *arg) {
   worker_t *w = arg;
   lgb_rt_t *rt = w->rt;
   lua_State *L = NULL;
+  lgb_t *b;
+  int rc;
+  w->self = pthread_self();
 #if LGB_HAS_INTEGERS
   if (rt->memlimit > 0) {
     w->used = 0;
@@ -266,11 +269,7 @@ static void workermain(void *arg) {
     L = lua_newstate(limalloc, w);
   }
 #endif
-  if (L == NULL) L = luaL_newstate();
-  lgb_t *b;
-  int rc;
-  w->self = pthread_self();
-  if (L == NULL) {
+  if (L == NULL && (L = luaL_newstate()) == NULL) {
     snprintf(rt->starterr, sizeof rt->starterr, "not enough memory");
     uv_sem_post(&rt->started);
     return;
@@ -280,9 +279,7 @@ static void workermain(void *arg) {
   lua_pushlightuserdata(L, rt);
   if (lua_pcall(L, 1, 0, 0) != LUA_OK) {
     snprintf(rt->starterr, sizeof rt->starterr, "%s", lua_tostring(L, -1));
-    lua_close(L);
-    uv_sem_post(&rt->started);
-    return;
+    goto fail;
   }
   lua_getfield(L, LUA_REGISTRYINDEX, "lugo.p");
   b = lua_touserdata(L, -1);
@@ -292,9 +289,7 @@ static void workermain(void *arg) {
   b->maxmsg = rt->maxmsg;
   if ((rc = lg_rt_attach(&rt->rt, &b->p)) != 0) {
     snprintf(rt->starterr, sizeof rt->starterr, "%s", lg_strerror(rc));
-    lua_close(L);
-    uv_sem_post(&rt->started);
-    return;
+    goto fail;
   }
   w->L = L;
   w->b = b;
@@ -312,6 +307,10 @@ static void workermain(void *arg) {
     lua_gc(L, LUA_GCCOLLECT, 0);
   }
   lua_settop(L, 0);
+  return;
+fail:
+  lua_close(L);
+  uv_sem_post(&rt->started);
 }
 
 /* ---------------------------------------------------------------- sysmon
@@ -419,31 +418,29 @@ static lgb_rt_t *sysmons[MAXSYSMONS];
 static uv_once_t sysmononce = UV_ONCE_INIT;
 static uv_mutex_t sysmonlock;
 
+/* With sysmonlock held: stop `rt`'s sysmon if it runs, and forget it. */
+static void dropsysmon(lgb_rt_t *rt) {
+  int i;
+  if (rt->hassysmon == 1) {
+    __atomic_store_n(&rt->stop, 1, __ATOMIC_RELEASE);
+    uv_thread_join(&rt->sysmon);
+  }
+  rt->hassysmon = 0;
+  for (i = 0; i < MAXSYSMONS; i++)
+    if (sysmons[i] == rt) sysmons[i] = NULL;
+}
+
 static void stopsysmons(void) {
   int i;
   uv_mutex_lock(&sysmonlock);
-  for (i = 0; i < MAXSYSMONS; i++) {
-    lgb_rt_t *rt = sysmons[i];
-    if (rt == NULL) continue;
-    __atomic_store_n(&rt->stop, 1, __ATOMIC_RELEASE);
-    uv_thread_join(&rt->sysmon);
-    rt->hassysmon = 0;
-    sysmons[i] = NULL;
-  }
+  for (i = 0; i < MAXSYSMONS; i++)
+    if (sysmons[i] != NULL) dropsysmon(sysmons[i]);
   uv_mutex_unlock(&sysmonlock);
 }
 
 static void sysmoninit(void) {
   uv_mutex_init(&sysmonlock);
   atexit(stopsysmons);
-}
-
-static void forget(lgb_rt_t *rt) {
-  int i;
-  uv_mutex_lock(&sysmonlock);
-  for (i = 0; i < MAXSYSMONS; i++)
-    if (sysmons[i] == rt) sysmons[i] = NULL;
-  uv_mutex_unlock(&sysmonlock);
 }
 
 /* Start sysmon: at the first goroutine, or with the workers. */
@@ -466,8 +463,13 @@ static void startsysmon(lgb_rt_t *rt) {
   sa.sa_flags = SA_RESTART;
   sigemptyset(&sa.sa_mask);
   sigaction(SIGURG, &sa, NULL);
-  if (uv_thread_create(&rt->sysmon, sysmonmain, rt) == 0) rt->hassysmon = 1;
-  else forget(rt);
+  if (uv_thread_create(&rt->sysmon, sysmonmain, rt) == 0) {
+    rt->hassysmon = 1;
+  } else {
+    uv_mutex_lock(&sysmonlock);
+    dropsysmon(rt);
+    uv_mutex_unlock(&sysmonlock);
+  }
 }
 
 static void startworkers(lua_State *L, lgb_t *b, lgb_rt_t *rt) {
@@ -514,10 +516,7 @@ void lgb_procs_stop(lgb_t *b) {
   for (i = 1; i <= rt->running; i++) uv_thread_join(&rt->w[i].tid);
   if (rt->hassysmon != 0) {  /* the lock exists once a sysmon started */
     uv_mutex_lock(&sysmonlock);
-    if (rt->hassysmon == 1) uv_thread_join(&rt->sysmon);
-    rt->hassysmon = 0;
-    for (i = 0; i < MAXSYSMONS; i++)
-      if (sysmons[i] == rt) sysmons[i] = NULL;
+    dropsysmon(rt);
     uv_mutex_unlock(&sysmonlock);
   }
   /* Every thread is gone: close the workers' states from here. */
@@ -645,17 +644,16 @@ static int l_spawnon(lua_State *L) {
   lg_p_t *p;
   lua_remove(L, 1);
   checkfn(L);
-  if (b->p.id == 0 && pid > 0 && pid < getrt(L, b)->n) {
-    rt = b->rt;
-    if (rt->running == 0) startworkers(L, b, rt);
-  }
-  if (pid == b->p.id || rt == NULL || rt->running == 0) {
-    if (pid != b->p.id && pid != 0)
-      return luaL_error(L, "lugo: no processor %d", pid);
+  if (pid == b->p.id) {
     lgb_runtask(L, b, maketask(L, b, 1, lua_gettop(L) - 1));
     return 0;
   }
-  if (pid < 0 || pid > rt->running || rt->w[pid].b == NULL)
+  if (b->p.id == 0 && pid > 0) {  /* P0 starts the workers if need be */
+    rt = getrt(L, b);
+    if (pid < rt->n && rt->running == 0) startworkers(L, b, rt);
+  }
+  if (rt == NULL || pid < 0 || pid > rt->running ||
+      (pid > 0 && rt->w[pid].b == NULL))
     return luaL_error(L, "lugo: no processor %d", pid);
   p = pid == 0 ? &rt->p0->p : &rt->w[pid].b->p;
   blob = maketask(L, b, 1, lua_gettop(L) - 1);

@@ -56,19 +56,25 @@ local MAXCASES = 64
 local scases = ffi.new("lugo_scase[?]", MAXCASES)
 local chosen, okp = ffi.new("int[1]"), ffi.new("int[1]")
 
---- Put v into sv. Returns the slot taken, 0 for none, false when the
--- value cannot go the fast way (nil, or no slot to be had).
-local function encode(b, v)
+--- A number or boolean into sv, for a shared channel: true, or false
+-- when the value needs encoding (the C API does that).
+local function inline(v)
   local tv = type(v)
   if tv == "number" then
     sv.type, sv.u.n = VNUM, v
-    return 0
+    return true
   elseif tv == "boolean" then
     sv.type, sv.u.b = VBOOL, v and 1 or 0
-    return 0
-  elseif v == nil then
-    return false
+    return true
   end
+  return false
+end
+
+--- Put v into sv. Returns the slot taken, 0 for none, false when the
+-- value cannot go the fast way (nil, or no slot to be had).
+local function encode(b, v)
+  if inline(v) then return 0 end
+  if v == nil then return false end
   local s = C.lgb_ffi_ref(b)
   if s == 0 then return false end
   slots[s] = v
@@ -95,20 +101,6 @@ local function decode(b)
   if t == VINT then return tonumber(rv.u.i) end
   if t == VBLOB then return takeblob(tonumber(cast(uintptr, rv.u.blob))) end
   return nil
-end
-
---- A number or boolean into sv, for a shared channel: true, or false
--- when the value needs encoding (the C API does that).
-local function inline(v)
-  local tv = type(v)
-  if tv == "number" then
-    sv.type, sv.u.n = VNUM, v
-    return true
-  elseif tv == "boolean" then
-    sv.type, sv.u.b = VBOOL, v and 1 or 0
-    return true
-  end
-  return false
 end
 
 --- Wrap the C API methods of `m` (the channel methods) and `lugo`'s select

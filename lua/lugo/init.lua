@@ -163,18 +163,16 @@ function lugo.dump()
   if n == 1 or core.pid() ~= 0 then return core.dump() end
   local out = core.chan(n, { shared = true })
   for pid = 1, n - 1 do core.spawnon(pid, "lugo.dumphere", out) end
-  local parts, deadline = { "=== processor 0\n" .. core.dump() }, core.now() + 1
+  local parts, timeout = { "=== processor 0\n" .. core.dump() }, lugo.timer(1)
   while #parts < n do
-    local v = out:tryrecv()
-    if v then
-      parts[#parts + 1] = v
-    elseif core.now() > deadline then
+    local i, v = lugo.select{ { "recv", out }, { "recv", timeout.c } }
+    if i == 2 then
       parts[#parts + 1] = "=== (a processor did not answer within 1 s)\n"
       break
-    else
-      core.sleep(0.001)  -- no timer left behind, unlike a select on after
     end
+    parts[#parts + 1] = v
   end
+  timeout:stop()  -- leaves no timer behind
   return table.concat(parts)
 end
 
