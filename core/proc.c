@@ -143,6 +143,16 @@ void lg_p_wake(lg_p_t *p) {
   uv_async_send(&p->wake);
 }
 
+/* After putting something in `p`'s inbox: interrupt its loop only if it
+ * sleeps there. A running or spinning processor looks at its inbox
+ * anyway, and uv_async_send costs a write(2) whenever the last nudge was
+ * consumed. The caller stored inboxn sequentially consistent; lg_p_poll
+ * stores idle so and then looks at the inbox once more: one of the two
+ * sees the other. */
+static void nudge(lg_p_t *p) {
+  if (__atomic_load_n(&p->idle, __ATOMIC_SEQ_CST)) uv_async_send(&p->wake);
+}
+
 /* `p` can be woken now: it no longer counts as stuck. */
 void lg__unstick(lg_p_t *p) {
   lg_rt_t *rt = p->rt;
@@ -228,11 +238,11 @@ int lg_task_pin(lg_p_t *p, lg_blob_t *blob) {
   uv_mutex_lock(&p->inlock);
   for (pp = &p->intasks; *pp != NULL; pp = &(*pp)->next) {}
   *pp = t;
-  __atomic_store_n(&p->inboxn, 1, __ATOMIC_RELEASE);
+  __atomic_store_n(&p->inboxn, 1, __ATOMIC_SEQ_CST);
   stuck = __atomic_load_n(&p->stuck, __ATOMIC_RELAXED);
   uv_mutex_unlock(&p->inlock);
   if (stuck) lg__unstick(p);
-  uv_async_send(&p->wake);
+  nudge(p);
   return 0;
 }
 
@@ -352,11 +362,11 @@ void lg_ready_any(lg_g_t *g, int next) {
   if (p->inboxlast != NULL) p->inboxlast->inext = g;
   else p->inbox = g;
   p->inboxlast = g;
-  __atomic_store_n(&p->inboxn, 1, __ATOMIC_RELEASE);
+  __atomic_store_n(&p->inboxn, 1, __ATOMIC_SEQ_CST);
   stuck = __atomic_load_n(&p->stuck, __ATOMIC_RELAXED);
   uv_mutex_unlock(&p->inlock);
   if (stuck) lg__unstick(p);
-  uv_async_send(&p->wake);
+  nudge(p);
 }
 
 size_t lg_p_drain(lg_p_t *p) {

@@ -277,9 +277,12 @@ int lg_p_poll(lg_p_t *p, int block) {
     uv_ref((uv_handle_t *)&p->wake);
     __atomic_store_n(&p->idle, 1, __ATOMIC_SEQ_CST);
   }
-  /* A task pushed while we were not idle yet woke nobody (the pusher
-   * saw us busy): look once more, now that pushers can see us idle. */
-  if (p->rt == NULL || p->id == 0 || lg_rt_ntasks(p->rt) == 0)
+  /* A goroutine woken or a task pushed while we were not idle yet woke
+   * nobody (the waker saw us busy): look once more, now that wakers can
+   * see us idle (see nudge() in proc.c). */
+  if (p->rt == NULL ||
+      (!__atomic_load_n(&p->inboxn, __ATOMIC_SEQ_CST) &&
+       (p->id == 0 || lg_rt_ntasks(p->rt) == 0)))
     uv_run(&p->loop, UV_RUN_ONCE);
   uv_unref((uv_handle_t *)&p->uvtimer);
   if (p->rt != NULL) {
