@@ -53,6 +53,8 @@ typedef struct lgb_s {
                               processors (value.c), buffer kept */
   size_t memory;           /* a worker's Lua heap, bytes, as of its last
                               idle moment (for P0's lugo.stats) */
+  const void *recvop, *sendop;  /* "recv" and "send", interned: select
+                                   compares a case's op by address */
 } lgb_t;
 
 /* Keys for light userdata that only this module makes. */

@@ -1,45 +1,53 @@
 /* lugo.select{ {"recv", ch}, {"send", ch, v}, ..., default = true } */
-#include <string.h>
 #include "binding.h"
 
 #define STACK_CASES 16
 
-static int parse_op(lua_State *L, int i) {
-  size_t len;
-  const char *op = lua_tolstring(L, -1, &len);
-  if (op != NULL && len == 4) {
-    if (memcmp(op, "recv", 4) == 0) return LG_SELRECV;
-    if (memcmp(op, "send", 4) == 0) return LG_SELSEND;
-  }
+/* select's own upvalues after the module's: the key "default", so that
+ * looking it up hashes nothing, and the op names, which anchor the
+ * interned strings whose addresses b->recvop and b->sendop hold (short
+ * strings are interned: a case's op is recognised by its address). */
+#define DEFAULT_KEY lua_upvalueindex(LGB_NUPVALS + 1)
+
+static int badop(lua_State *L, int i, int idx) {
+  const char *op = lua_tostring(L, idx);
   return luaL_error(L, "select: case %d: op must be \"recv\" or \"send\", "
-                       "got %s", i, op != NULL ? op : luaL_typename(L, -1));
+                       "got %s", i, op != NULL ? op : luaL_typename(L, idx));
 }
 
 /* lugo.select(cases) -> i [, v, ok] | nil   [-0, +3, e]
  * Reading the cases table is most of a select's cost in C on Lua 5.4,
- * where each API call is some 25 instructions: one pass, the raw get's
- * own type for checks, one settop per case. */
+ * where each API call is some 20-40 instructions: one pass that leaves
+ * what it read on the stack (one settop at the end), ops compared by
+ * address, the raw get's own type for checks. */
 static int l_select(lua_State *L) {
   lgb_t *b = lgb_get(L);
   lg_scase_t stackcases[STACK_CASES], *cases = stackcases;
   lg_g_t *g = b->p.curg;
   lg_value_t v;
-  int n, i, block, chosen, ok, rc, top, nsend = 0;
+  int n, i, block, chosen, ok, rc, base, nsend = 0;
   luaL_checktype(L, 1, LUA_TTABLE);
   n = (int)lua_rawlen(L, 1);
   if (n > 65536) return luaL_error(L, "select: too many cases (max 65536)");
-  lua_getfield(L, 1, "default");
+  lua_pushvalue(L, DEFAULT_KEY);
+  lua_rawget(L, 1);
   block = !lua_toboolean(L, -1);
   if (n > STACK_CASES) cases = lua_newuserdata(L, n * sizeof *cases);
-  top = lua_gettop(L);
+  luaL_checkstack(L, 4 * n, "select: too many cases");
+  base = lua_gettop(L);
   /* Check every case before taking any value, so a bad case leaks
-   * nothing. */
+   * nothing. Case i leaves its table, op, channel and value on the stack,
+   * from base + 4i + 1. */
   for (i = 0; i < n; i++) {
     lg_scase_t *cs = &cases[i];
+    const void *op;
     if (lgb_rawgeti(L, 1, i + 1) != LUA_TTABLE)
       return luaL_error(L, "select: case %d is not a table", i + 1);
     lgb_rawgeti(L, -1, 1);
-    cs->dir = parse_op(L, i + 1);
+    op = lua_topointer(L, -1);
+    if (op == b->recvop) cs->dir = LG_SELRECV;
+    else if (op == b->sendop) cs->dir = LG_SELSEND;
+    else return badop(L, i + 1, -1);
     cs->c = NULL;
     cs->val.type = LG_VNIL;
     if (lgb_rawgeti(L, -2, 2) != LUA_TNIL &&
@@ -50,19 +58,18 @@ static int l_select(lua_State *L) {
       if (lgb_rawgeti(L, -3, 3) == LUA_TNIL)
         return lgb_wrappederror(L, "cannot send nil on a channel");
       nsend++;
+    } else {
+      lua_pushnil(L);
     }
-    lua_settop(L, top);
   }
   for (i = 0; nsend > 0 && i < n; i++) {
+    int at = base + 4 * i + 3;
     if (cases[i].dir != LG_SELSEND || cases[i].c == NULL) continue;
-    lgb_rawgeti(L, 1, i + 1);
-    lgb_rawgeti(L, -1, 2);
-    lgb_rawgeti(L, -2, 3);
     /* A value that cannot cross to a shared channel raises here, after
      * earlier cases took theirs: those stay in slots until swept. */
-    lgb_chanvalue(L, -1, -2, &cases[i].val);
-    lua_settop(L, top);
+    lgb_chanvalue(L, at + 1, at, &cases[i].val);
   }
+  lua_settop(L, base);
   rc = lg_select(&b->p, g, cases, n, block, &chosen, &v, &ok);
   switch (rc) {
   case 0:
@@ -86,6 +93,14 @@ static int l_select(lua_State *L) {
 }
 
 void lgb_open_select(lua_State *L) {
-  static const luaL_Reg f[] = {{"select", l_select}, {NULL, NULL}};
-  lgb_setfuncs(L, f);
+  lgb_t *b = lua_touserdata(L, 1);
+  int i;
+  for (i = 1; i <= LGB_NUPVALS; i++) lua_pushvalue(L, i);
+  lua_pushliteral(L, "default");
+  lua_pushliteral(L, "recv");
+  b->recvop = lua_topointer(L, -1);
+  lua_pushliteral(L, "send");
+  b->sendop = lua_topointer(L, -1);
+  lua_pushcclosure(L, l_select, LGB_NUPVALS + 3);
+  lua_setfield(L, -2, "select");
 }
