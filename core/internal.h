@@ -34,9 +34,20 @@ void lg__unstick(lg_p_t *p);
 int lg__deadlocked(lg_p_t *p);
 void lg__stuck_notify(lg_p_t *p);
 
-/* A shared object's lock, or nothing for a local one. */
+/* A shared object's lock, or nothing for a local one. Held for a few
+ * hundred instructions at most, so a contended lock is tried again a
+ * while before the futex sleep (which costs two system calls and a
+ * wake-up far longer than the wait). */
 static inline void lg__lock(uv_mutex_t *m) {
-  if (m != NULL) uv_mutex_lock(m);
+  int i;
+  if (m == NULL) return;
+  for (i = 0; i < 64; i++) {
+    if (uv_mutex_trylock(m) == 0) return;
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+  }
+  uv_mutex_lock(m);
 }
 static inline void lg__unlock(uv_mutex_t *m) {
   if (m != NULL) uv_mutex_unlock(m);
