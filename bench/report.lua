@@ -13,6 +13,7 @@ local ROWS = {
   { "spawn", "1 spawn+park", "spawn_ns", "ns/spawn" },
   { "spawn", "", "wake_ns", "ns/wake" },
   { "spawn", "", "park_bytes", "B/parked G" },
+  { "coroutine", "1b bare coroutine", "park_bytes", "B/parked co" },
   { "pingpong", "2 ping-pong", "rt_ns", "ns/round trip" },
   { "buffered", "3 buffered 128", "item_ns", "ns/item" },
   { "select_block", "4a select, blocking", "select_ns", "ns/select" },
@@ -125,6 +126,8 @@ print()
 print("ratios: lugo / go (below 1: lugo faster or smaller)")
 print(("1  %s goroutines each park in recv on one channel; one close wakes them;"
   .. " B/parked G = (VmHWM when all parked - VmRSS before) / N"):format(size(1e6)))
+print(("1b %s bare coroutines parked in coroutine.yield, no scheduler: the"
+  .. " interpreter's own floor under B/parked G (pure columns only)"):format(size(1e6)))
 print(("2  %s round trips over two unbuffered channels"):format(size(1e6)))
 print(("3  %s items, one producer, one consumer, capacity 128"):format(size(1e7)))
 print(("4  two producers send %s each; one consumer selects: a) blocking on two"

@@ -63,6 +63,26 @@ W.spawn = { n = 1000000, fn = function(n)
   result("park_bytes", (hwm - base) / n)
 end }
 
+-- 1b. The floor under workload 1: n bare coroutines of one function,
+-- each parked in coroutine.yield, no scheduler at all. Run only in the
+-- pure-Lua columns (bench/run.sh), where it is what a parked coroutine of
+-- this interpreter costs before any runtime adds its own record.
+W.coroutine = { n = 1000000, fn = function(n)
+  collectgarbage()
+  local base = proc_status()
+  local create, resume, yield = coroutine.create, coroutine.resume,
+    coroutine.yield
+  local function body() yield() end
+  local cos = {}
+  for i = 1, n do
+    local co = create(body)
+    resume(co)
+    cos[i] = co
+  end
+  local _, hwm = proc_status()
+  result("park_bytes", (hwm - base) / n)
+end }
+
 -- 2. unbuffered ping-pong between two goroutines.
 W.pingpong = { n = 1000000, fn = function(n)
   local ping, pong = rt.chan(), rt.chan()
