@@ -57,6 +57,19 @@ typedef struct lgb_s {
                                    compares a case's op by address */
 } lgb_t;
 
+/* The module's own registry entries, keyed by the address of a static:
+ * no string to hash on each lookup, as lua_getfield would. lgb_setreg
+ * pops the value. */
+static inline void lgb_getreg(lua_State *L, const void *key) {
+  lua_pushlightuserdata(L, (void *)key);
+  lua_rawget(L, LUA_REGISTRYINDEX);
+}
+static inline void lgb_setreg(lua_State *L, const void *key) {
+  lua_pushlightuserdata(L, (void *)key);
+  lua_insert(L, -2);
+  lua_rawset(L, LUA_REGISTRYINDEX);
+}
+
 /* Keys for light userdata that only this module makes. */
 extern const char lgb_parkkey;  /* yielded to the scheduler by a park */
 extern const char lgb_errkey;   /* first resume value: raise the next */
@@ -128,6 +141,13 @@ void lgb_pushvalue(lua_State *L, lgb_t *b, lg_value_t *v);
 lg_blob_t *lgb_encode(lua_State *L, int i, const char *root, int skip,
                       size_t max);
 void lgb_decode(lua_State *L, const lg_blob_t *b);
+/* The same for the `n` values from `i`, one after another, named
+ * root[0], root[1], ... in errors (a task: function and arguments, with
+ * no table to make on either side); lgb_decodemany returns how many it
+ * pushed. */
+lg_blob_t *lgb_encodemany(lua_State *L, int i, int n, const char *root,
+                          size_t max);
+int lgb_decodemany(lua_State *L, const lg_blob_t *b);
 /* Drop an encoder's bytes and the references they hold. */
 void lgb_encfree(lg_enc_t *e);
 
@@ -212,6 +232,7 @@ int64_t lgb_checkduration(lua_State *L, int i);
  * value decoded on another processor gets the same methods. Shared
  * channels are channels (lgb_pushchan), not these. */
 typedef struct lgb_shud_s {
+  const void *magic;      /* the type check: two loads (see chan.c) */
   lg_shared_t *obj;
 } lgb_shud_t;
 

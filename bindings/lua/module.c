@@ -148,7 +148,9 @@ int64_t lgb_checkduration(lua_State *L, int i) {
 /* The metatables of the shared types, by LG_SH_*, in the registry: each
  * processor's state makes its own at load, so a decoded object gets the
  * methods of its type there. */
-#define SHAREDMT "lugo.sharedmt"
+/* registry[&sharedmts][type]: the metatable of shared objects of type */
+static const char sharedmts = 0;
+static const char sharedmagic = 0;
 
 static int shared_gc(lua_State *L) {
   lgb_shud_t *u = lua_touserdata(L, 1);
@@ -162,9 +164,7 @@ void lgb_sharedclass(lua_State *L, int type, const char *name,
   lgb_newclass(L, name, m, mm);
   lua_pushcfunction(L, shared_gc);
   lua_setfield(L, -2, "__gc");
-  lua_pushinteger(L, type);
-  lua_setfield(L, -2, "__lugo_shared");
-  lua_getfield(L, LUA_REGISTRYINDEX, SHAREDMT);
+  lgb_getreg(L, &sharedmts);
   lua_pushvalue(L, -2);
   lua_rawseti(L, -2, type);
   lua_pop(L, 2);
@@ -172,8 +172,9 @@ void lgb_sharedclass(lua_State *L, int type, const char *name,
 
 void lgb_pushshared(lua_State *L, lg_shared_t *o) {
   lgb_shud_t *u = lua_newuserdata(L, sizeof *u);
+  u->magic = &sharedmagic;
   u->obj = NULL;
-  lua_getfield(L, LUA_REGISTRYINDEX, SHAREDMT);
+  lgb_getreg(L, &sharedmts);
   lua_rawgeti(L, -1, o->type);
   lua_setmetatable(L, -3);
   lua_pop(L, 1);
@@ -182,13 +183,13 @@ void lgb_pushshared(lua_State *L, lg_shared_t *o) {
 }
 
 lg_shared_t *lgb_toshared(lua_State *L, int i) {
-  int type;
-  if (lua_type(L, i) != LUA_TUSERDATA || !lua_getmetatable(L, i))
-    return NULL;
-  lua_getfield(L, -1, "__lugo_shared");
-  type = (int)lua_tointeger(L, -1);
-  lua_pop(L, 2);
-  return type > 0 ? ((lgb_shud_t *)lua_touserdata(L, i))->obj : NULL;
+  /* rawlen is 0 for anything but a full userdata (or a string or a
+   * table, which touserdata then rejects). */
+  if (lua_rawlen(L, i) == sizeof(lgb_shud_t)) {
+    lgb_shud_t *u = lua_touserdata(L, i);
+    if (u != NULL && u->magic == &sharedmagic) return u->obj;
+  }
+  return NULL;
 }
 
 lg_shared_t *lgb_checkshared(lua_State *L, int i, int type,
@@ -298,7 +299,7 @@ int luaopen_lugo_core(lua_State *L) {
   lua_pushboolean(L, LGB_HAS_YIELDK);
   lua_setfield(L, 4, "HAS_YIELDK");
   lua_newtable(L);
-  lua_setfield(L, LUA_REGISTRYINDEX, SHAREDMT);
+  lgb_setreg(L, &sharedmts);
   lgb_open_sched(L);
   lgb_open_chan(L);
   lgb_open_select(L);

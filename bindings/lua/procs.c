@@ -118,6 +118,9 @@ void lgb_pullerrors(lua_State *L, lgb_t *b) {
 
 /* ----------------------------------------------------------------- tasks */
 
+/* registry[&starttask]: core._starttask, called for every task */
+static const char starttask = 0;
+
 /* core._starttask(blob)   [-0, +0, e]
  * With the task blob as light userdata: decode it, find its function,
  * and start it as a goroutine here. A module function, as everything
@@ -125,37 +128,30 @@ void lgb_pullerrors(lua_State *L, lgb_t *b) {
 static int l_starttask(lua_State *L) {
   lg_blob_t *blob = lua_touserdata(L, 1);
   lgb_t *b = lgb_get(L);
-  int n, i;
+  int n;
   lua_settop(L, 1);
-  lgb_decode(L, blob);  /* 2: {fn or "module.function", {n = n, ...}} */
-  lua_rawgeti(L, 2, 1);  /* 3 */
-  if (lua_type(L, 3) == LUA_TSTRING) {
-    const char *name = lua_tostring(L, 3), *dot = strrchr(name, '.');
+  n = lgb_decodemany(L, blob);  /* 2: fn or "module.function", 3...: args */
+  if (lua_type(L, 2) == LUA_TSTRING) {
+    const char *name = lua_tostring(L, 2), *dot = strrchr(name, '.');
+    int top = lua_gettop(L);
     if (dot == NULL || dot == name || dot[1] == '\0')
       return luaL_error(L, "lugo.spawn: \"%s\" is not \"module.function\"",
                         name);
-    lua_pushlstring(L, name, (size_t)(dot - name));  /* 4 */
+    lua_pushlstring(L, name, (size_t)(dot - name));  /* top + 1 */
     lua_getglobal(L, "require");
-    lua_pushvalue(L, 4);
-    lua_call(L, 1, 1);  /* 5 */
-    if (!lua_istable(L, 5))
+    lua_pushvalue(L, top + 1);
+    lua_call(L, 1, 1);  /* top + 2 */
+    if (!lua_istable(L, top + 2))
       return luaL_error(L, "lugo.spawn: module '%s' is not a table",
-                        lua_tostring(L, 4));
-    lua_getfield(L, 5, dot + 1);
+                        lua_tostring(L, top + 1));
+    lua_getfield(L, top + 2, dot + 1);
     if (!lua_isfunction(L, -1))
       return luaL_error(L, "lugo.spawn: no function '%s' in module '%s'",
-                        dot + 1, lua_tostring(L, 4));
-    lua_replace(L, 3);
-    lua_settop(L, 3);
+                        dot + 1, lua_tostring(L, top + 1));
+    lua_replace(L, 2);
+    lua_settop(L, top);
   }
-  lua_rawgeti(L, 2, 2);  /* 4: the arguments */
-  lua_getfield(L, 4, "n");
-  n = (int)lua_tointeger(L, -1);
-  lua_pop(L, 1);
-  luaL_checkstack(L, n + 2, "too many arguments");
-  lua_pushvalue(L, 3);
-  for (i = 1; i <= n; i++) lua_rawgeti(L, 4, i);
-  lg_ready(&b->p, lgb_go(L, b, n), 0);
+  lg_ready(&b->p, lgb_go(L, b, n - 1), 0);
   return 0;
 }
 
@@ -163,9 +159,7 @@ static int l_starttask(lua_State *L) {
  * this processor (id 0: it never became one). Frees the blob. */
 void lgb_runtask(lua_State *L, lgb_t *b, lg_blob_t *blob) {
   int top = lua_gettop(L);
-  lua_getfield(L, LUA_REGISTRYINDEX, "lugo.core");
-  lua_getfield(L, -1, "_starttask");
-  lua_remove(L, -2);
+  lgb_getreg(L, &starttask);
   lua_pushlightuserdata(L, blob);
   if (lua_pcall(L, 1, 0, 0) != LUA_OK) {
     lua_pushvalue(L, -1);  /* err, and the same as its "traceback" */
@@ -593,22 +587,10 @@ static void checkfn(lua_State *L) {
   }
 }
 
-/* The task: {fn, {n = nargs, ...}}, encoded, arguments named args[i]
- * in errors. */
+/* The task: the function (or its "module.function" name), then its
+ * arguments, named args[i] in errors. */
 static lg_blob_t *maketask(lua_State *L, lgb_t *b, int first, int nargs) {
-  int i;
-  lua_createtable(L, 2, 0);
-  lua_pushvalue(L, first);
-  lua_rawseti(L, -2, 1);
-  lua_createtable(L, nargs, 1);
-  for (i = 1; i <= nargs; i++) {
-    lua_pushvalue(L, first + i);
-    lua_rawseti(L, -2, i);
-  }
-  lua_pushinteger(L, nargs);
-  lua_setfield(L, -2, "n");
-  lua_rawseti(L, -2, 2);
-  return lgb_encode(L, -1, "args", 1, b->maxmsg);
+  return lgb_encodemany(L, first, nargs + 1, "args", b->maxmsg);
 }
 
 /* lugo.spawn(fn, ...)   [-0, +0, e] */
@@ -749,4 +731,6 @@ void lgb_open_procs(lua_State *L) {
     {"_starttask", l_starttask}, {"_workloop", l_workloop}, {NULL, NULL}
   };
   lgb_setfuncs(L, f);
+  lua_getfield(L, -1, "_starttask");
+  lgb_setreg(L, &starttask);
 }

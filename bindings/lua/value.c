@@ -21,8 +21,7 @@ typedef struct level_s {
 /* Registry caches of functions crossing processors: bytecode by function
  * (weak keys) where they are sent, function by bytecode where they are
  * loaded (at most LOADS_MAX, then afresh). */
-#define DUMPS "lugo.dumps"
-#define LOADS "lugo.loads"
+static const char dumps = 0, loads = 0;
 #define LOADS_MAX 256
 
 /* Tables met so far, by number: the first NPTRS by address here (no
@@ -284,7 +283,7 @@ static void walkfunction(lua_State *L, walk_t *w, int i) {
   int n, rc;
   size_t len;
   /* A function sent before: its bytecode, kept (weakly) by function. */
-  lua_getfield(L, LUA_REGISTRYINDEX, DUMPS);
+  lgb_getreg(L, &dumps);
   lua_pushvalue(L, i);
   lua_rawget(L, -2);
   if ((s = lua_tolstring(L, -1, &len)) != NULL) {
@@ -317,7 +316,7 @@ static void walkfunction(lua_State *L, walk_t *w, int i) {
   rc = rc != 0 ? (code.err != 0 ? code.err : LG_ENOMEM)
                : lg_enc_func(w->e, code.p, code.len);
   if (rc == 0) {
-    lua_getfield(L, LUA_REGISTRYINDEX, DUMPS);
+    lgb_getreg(L, &dumps);
     lua_pushvalue(L, i);
     lua_pushlstring(L, code.p, code.len);
     lua_rawset(L, -3);
@@ -377,18 +376,17 @@ static void walk(lua_State *L, walk_t *w, int i) {
 }
 
 
-/* Encode the value at `i` into a new encoder userdata left on the stack,
- * which frees its buffer when collected (so an error on the way leaks
- * nothing). `root` names the value in errors. */
-/* Encode the value at `i` with the processor's scratch encoder, which
- * keeps its buffer from one value to the next. An error raised on the
- * way (a bad value, or Lua out of memory) may leave it holding bytes and
- * references: the next use drops them first. `root` names the value in
- * errors. */
-static lg_enc_t *encode(lua_State *L, int i, const char *root, int skip,
-                        size_t max) {
+/* Encode the `n` values from index `i` with the processor's scratch
+ * encoder, which keeps its buffer from one value to the next. An error
+ * raised on the way (a bad value, or Lua out of memory) may leave it
+ * holding bytes and references: the next use drops them first. `root`
+ * names the value in errors; with n > 1 the values are root[0],
+ * root[1], ... (a task: its function, then its arguments). */
+static lg_enc_t *encode(lua_State *L, int i, int n, const char *root,
+                        int skip, size_t max) {
   lgb_t *b = lgb_get(L);
   walk_t w;
+  int k;
   if (i < 0) i = lua_gettop(L) + i + 1;  /* LuaJIT has no lua_absindex */
   w.e = &b->enc;
   if (w.e->len > 0 || w.e->err != 0) encfree(w.e);
@@ -402,7 +400,19 @@ static lg_enc_t *encode(lua_State *L, int i, const char *root, int skip,
   w.root = root;
   w.skip = skip;
   w.depth = 0;
-  walk(L, &w, i);
+  if (n == 1) {
+    walk(L, &w, i);
+  } else {
+    luaL_checkstack(L, 1, "too many values");
+    for (k = 0; k < n; k++) {
+      lua_pushinteger(L, k);  /* the path's first key */
+      w.path[0].key = lua_gettop(L);
+      w.path[0].inkey = 0;
+      w.depth = 1;
+      walk(L, &w, i + k);
+      lua_pop(L, 1);
+    }
+  }
   lua_pop(L, 1);
   return w.e;
 }
@@ -476,7 +486,7 @@ static void push(lua_State *L, lg_dec_t *d, lg_item_t *it, int tables) {
     /* The same code again (a spawned worker, say): the function loaded
      * the first time. Such functions have no upvalue but _ENV, so one
      * closure serves every copy. */
-    lua_getfield(L, LUA_REGISTRYINDEX, LOADS);
+    lgb_getreg(L, &loads);
     lua_pushlstring(L, it->u.s.p, it->u.s.len);
     lua_pushvalue(L, -1);
     lua_rawget(L, -3);
@@ -503,7 +513,7 @@ static void push(lua_State *L, lg_dec_t *d, lg_item_t *it, int tables) {
     lua_pop(L, 1);
     if (n > LOADS_MAX) {
       lua_newtable(L);
-      lua_setfield(L, LUA_REGISTRYINDEX, LOADS);
+      lgb_setreg(L, &loads);
     }
     break;
   default:  /* LG_TSHARED: a reference of our own */
@@ -517,25 +527,29 @@ static void push(lua_State *L, lg_dec_t *d, lg_item_t *it, int tables) {
   }
 }
 
-/* Push the value encoded in the `len` bytes at `data`. */
-static void decode(lua_State *L, const char *data, size_t len, int trusted,
-                   int norefs) {
+/* Push the values encoded in the `len` bytes at `data` (one, or `many`
+ * after another); returns how many. */
+static int decode(lua_State *L, const char *data, size_t len, int trusted,
+                  int norefs, int many) {
   reader_t r;
-  int tables = 0;
+  int tables = 0, n = 0;
   r.trusted = trusted;
   lg_dec_init(&r.d, data, len);
   if (!norefs) {  /* tables by number, for LG_TREF items */
     lua_newtable(L);
     tables = lua_gettop(L);
   }
-  pushnext(L, &r.d, tables);
+  do {
+    luaL_checkstack(L, 2, "too many values");
+    pushnext(L, &r.d, tables);
+    n++;
+  } while (many && lg_dec_left(&r.d) != 0);
   if (lg_dec_left(&r.d) != 0) corrupt(L);
   if (tables != 0) lua_remove(L, tables);
+  return n;
 }
 
-lg_blob_t *lgb_encode(lua_State *L, int i, const char *root, int skip,
-                      size_t max) {
-  lg_enc_t *e = encode(L, i, root, skip, max);
+static lg_blob_t *take(lua_State *L, lg_enc_t *e) {
   lg_blob_t *b = lg_blob_take(e);
   if (b == NULL) {
     encfree(e);
@@ -544,8 +558,22 @@ lg_blob_t *lgb_encode(lua_State *L, int i, const char *root, int skip,
   return b;
 }
 
+lg_blob_t *lgb_encode(lua_State *L, int i, const char *root, int skip,
+                      size_t max) {
+  return take(L, encode(L, i, 1, root, skip, max));
+}
+
+lg_blob_t *lgb_encodemany(lua_State *L, int i, int n, const char *root,
+                          size_t max) {
+  return take(L, encode(L, i, n, root, 0, max));
+}
+
 void lgb_decode(lua_State *L, const lg_blob_t *b) {
-  decode(L, (const char *)b->data, b->len, 1, b->nrefs == 0);
+  decode(L, (const char *)b->data, b->len, 1, b->nrefs == 0, 0);
+}
+
+int lgb_decodemany(lua_State *L, const lg_blob_t *b) {
+  return decode(L, (const char *)b->data, b->len, 1, b->nrefs == 0, 1);
 }
 
 /* ----------------------------------------------------------- the module */
@@ -561,7 +589,7 @@ static int l_encode(lua_State *L) {
   luaL_checkany(L, 1);
   if (!(max >= 0 && max <= (lua_Number)LG_ENC_MAXSIZE * 64))
     return luaL_argerror(L, 3, "size cap out of range");
-  e = encode(L, 1, root, 0, (size_t)max);
+  e = encode(L, 1, 1, root, 0, (size_t)max);
   lua_pushlstring(L, (const char *)e->buf, e->len);
   /* The string holds no references: shared objects in it must be kept
    * alive by the caller until it is decoded. */
@@ -574,7 +602,7 @@ static int l_encode(lua_State *L) {
 static int l_decode(lua_State *L) {
   size_t len;
   const char *s = luaL_checklstring(L, 1, &len);
-  decode(L, s, len, 0, 0);  /* from anywhere: no shared objects */
+  decode(L, s, len, 0, 0, 0);  /* from anywhere: no shared objects */
   return 1;
 }
 
@@ -601,9 +629,9 @@ void lgb_open_value(lua_State *L) {
   lua_pushliteral(L, "k");
   lua_setfield(L, -2, "__mode");
   lua_setmetatable(L, -2);
-  lua_setfield(L, LUA_REGISTRYINDEX, DUMPS);
+  lgb_setreg(L, &dumps);
   lua_newtable(L);
-  lua_setfield(L, LUA_REGISTRYINDEX, LOADS);
+  lgb_setreg(L, &loads);
 }
 
 void lgb_encfree(lg_enc_t *e) {
