@@ -243,6 +243,12 @@ int lg_p_poll(lg_p_t *p, int block) {
   if (lg_p_runtimers(p, now) > 0 || lg_p_drain(p) > 0 || !block ||
       lg_p_runnable(p) > 0)
     return uv_run(&p->loop, UV_RUN_NOWAIT), 0;
+  /* First the spin: an answer that comes in those microseconds spares
+   * the stuck accounting below its trips through the runtime's lock. */
+  if (p->rt != NULL && p->spinhint > 0 && spin(p)) {
+    lg_p_drain(p);
+    return 0;
+  }
   /* Open sockets keep the loop alive, but only a goroutine waiting on one
    * (or an event source feeding a channel) can be woken by it. With
    * other processors, they can: P0 reports the deadlock only when every
@@ -256,11 +262,6 @@ int lg_p_poll(lg_p_t *p, int block) {
     }
     lg__stuck_notify(p);
     stuck = 1;
-  }
-  if (p->rt != NULL && p->spinhint > 0 && spin(p)) {
-    if (stuck) lg__unstick(p);
-    lg_p_drain(p);
-    return 0;
   }
   if (p->ntimers > 0) {
     /* One libuv timer for the whole heap, armed only when we are about
