@@ -27,6 +27,13 @@ struct lg_chan_s {
 
 static void destroy(lg_shared_t *o);
 
+/* The ring index `i` slots past the head (i < 2 * bufcap): a compare
+ * where `%` would divide on every buffered send and receive. */
+static inline size_t ringpos(const lg_chan_t *c, size_t i) {
+  i += c->head;
+  return i < c->bufcap ? i : i - c->bufcap;
+}
+
 static lg_chan_t *chan_new(lg_p_t *p, size_t cap) {
   lg_chan_t *c = lg__malloc(sizeof *c);
   if (c == NULL) return NULL;
@@ -89,7 +96,7 @@ static void destroy(lg_shared_t *o) {
   while (lg__dequeue(&c->sendq) != NULL) {}
   for (; c->count > 0; c->count--) {
     lg__vfree(p, &c->buf[c->head]);
-    c->head = (c->head + 1) % c->bufcap;
+    c->head = ringpos(c, 1);
   }
   lg__free(c->buf);
   if (c->shared) uv_mutex_destroy(&c->lock);
@@ -126,7 +133,7 @@ static int grow(lg_chan_t *c) {
   if (n > SIZE_MAX / sizeof *buf) return LG_ENOMEM;
   if ((buf = lg__malloc(n * sizeof *buf)) == NULL) return LG_ENOMEM;
   for (i = 0; i < c->count; i++)
-    buf[i] = c->buf[(c->head + i) % c->bufcap];
+    buf[i] = c->buf[ringpos(c, i)];
   lg__free(c->buf);
   c->buf = buf;
   c->bufcap = n;
@@ -134,10 +141,14 @@ static int grow(lg_chan_t *c) {
   return 0;
 }
 
-int lg__chan_trysend(lg_chan_t *c, lg_value_t *v) {
+/* The unlocked tries, inlined into the calls below, which run one on
+ * every operation; select has them as lg__chan_trysend/tryrecv. */
+static inline int trysend(lg_chan_t *c, lg_value_t *v) {
   lg_sudog_t *s;
   if (c->closed) return LG_ECLOSED;
-  if ((s = lg__dequeue(&c->recvq)) != NULL) {
+  /* An empty queue is the common case on a buffered channel: spare it
+   * the call. */
+  if (c->recvq.first != NULL && (s = lg__dequeue(&c->recvq)) != NULL) {
     /* Hand the value straight to the receiver, skipping the buffer. */
     lg_g_t *g = s->g;
     g->val = *v;
@@ -149,16 +160,16 @@ int lg__chan_trysend(lg_chan_t *c, lg_value_t *v) {
   }
   if (c->count < c->cap) {
     if (c->count == c->bufcap && grow(c) != 0) return LG_ENOMEM;
-    c->buf[(c->head + c->count) % c->bufcap] = *v;
+    c->buf[ringpos(c, c->count)] = *v;
     c->count++;
     return 0;
   }
   return LG_EAGAIN;
 }
 
-int lg__chan_tryrecv(lg_chan_t *c, lg_value_t *v) {
+static inline int tryrecv(lg_chan_t *c, lg_value_t *v) {
   lg_sudog_t *s;
-  if ((s = lg__dequeue(&c->sendq)) != NULL) {
+  if (c->sendq.first != NULL && (s = lg__dequeue(&c->sendq)) != NULL) {
     lg_g_t *g = s->g;
     if (c->count == 0) {
       *v = s->val;
@@ -168,7 +179,7 @@ int lg__chan_tryrecv(lg_chan_t *c, lg_value_t *v) {
        * order. */
       *v = c->buf[c->head];
       c->buf[c->head] = s->val;
-      c->head = (c->head + 1) % c->bufcap;
+      c->head = ringpos(c, 1);
     }
     s->val.type = LG_VNIL;
     g->ok = -1;
@@ -179,7 +190,7 @@ int lg__chan_tryrecv(lg_chan_t *c, lg_value_t *v) {
   }
   if (c->count > 0) {
     *v = c->buf[c->head];
-    c->head = (c->head + 1) % c->bufcap;
+    c->head = ringpos(c, 1);
     c->count--;
     return 0;
   }
@@ -187,15 +198,23 @@ int lg__chan_tryrecv(lg_chan_t *c, lg_value_t *v) {
   return c->closed ? LG_ECLOSED : LG_EAGAIN;
 }
 
+int lg__chan_trysend(lg_chan_t *c, lg_value_t *v) {
+  return trysend(c, v);
+}
+
+int lg__chan_tryrecv(lg_chan_t *c, lg_value_t *v) {
+  return tryrecv(c, v);
+}
+
 /* A shared channel's waker may run on any processor; c->p is NULL then
  * and lg__wake does not use it (every waiter of a shared channel is
  * xwait). Below, the public calls lock a shared channel around the
- * unlocked lg__ ones, which select calls with the lock held. */
+ * unlocked tries, which select calls with the lock held. */
 
 int lg_chan_trysend(lg_chan_t *c, lg_value_t *v) {
   int rc;
   LOCK(c);
-  rc = lg__chan_trysend(c, v);
+  rc = trysend(c, v);
   UNLOCK(c);
   return rc;
 }
@@ -203,7 +222,7 @@ int lg_chan_trysend(lg_chan_t *c, lg_value_t *v) {
 int lg_chan_tryrecv(lg_chan_t *c, lg_value_t *v) {
   int rc;
   LOCK(c);
-  rc = lg__chan_tryrecv(c, v);
+  rc = tryrecv(c, v);
   UNLOCK(c);
   return rc;
 }
@@ -212,7 +231,7 @@ int lg_chan_send(lg_chan_t *c, lg_g_t *g, lg_value_t *v) {
   lg_sudog_t *s;
   int rc;
   LOCK(c);
-  if ((rc = lg__chan_trysend(c, v)) == LG_EAGAIN) {
+  if ((rc = trysend(c, v)) == LG_EAGAIN) {
     if ((s = lg__enqueue(g->p, g, &c->sendq)) == NULL) {
       rc = LG_ENOMEM;
     } else {
@@ -230,7 +249,7 @@ int lg_chan_recv(lg_chan_t *c, lg_g_t *g, lg_value_t *v) {
   lg_sudog_t *s;
   int rc;
   LOCK(c);
-  if ((rc = lg__chan_tryrecv(c, v)) == LG_EAGAIN) {
+  if ((rc = tryrecv(c, v)) == LG_EAGAIN) {
     if ((s = lg__enqueue(g->p, g, &c->recvq)) == NULL) {
       rc = LG_ENOMEM;
     } else {

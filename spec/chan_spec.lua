@@ -164,6 +164,8 @@ describe("lugo.chan", function()
       assert.has_error(function() ch:send(nil) end, "cannot send nil on a channel")
       assert.has_error(function() ch:send() end, "cannot send nil on a channel")
       assert.equal(0, #ch)
+      ch:close()  -- the nil check comes first, closed or not
+      assert.has_error(function() ch:send() end, "cannot send nil on a channel")
     end)
 
     it("send raises on a closed channel", function()
@@ -440,6 +442,8 @@ describe("lugo.chan", function()
         h.raises("send on closed channel", ch.send, ch, {})
         h.raises("send on closed channel", ch.trysend, ch, 1)
         h.raises("cannot send nil on a channel", ch.send, ch, nil)
+        h.raises("cannot send nil on a channel", ch.send, ch)
+        h.raises("cannot send nil on a channel", ch.trysend, ch)
         assert.matches("^lugo%.chan %(0/4, closed, shared%)", tostring(ch))
       end)
 

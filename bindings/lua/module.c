@@ -78,6 +78,7 @@ lg_g_t *lgb_ffi_curg(lgb_t *b) {
 
 void lgb_tovalue(lua_State *L, lgb_t *b, int idx, lg_value_t *v) {
   switch (lua_type(L, idx)) {
+  case LUA_TNONE:
   case LUA_TNIL:
     v->type = LG_VNIL;
     return;
