@@ -5,6 +5,7 @@
 //	netbench http                  hello-world server (net/http, keep-alive)
 //	netbench echo [-size N]        TCP echo in blocks of N bytes
 //	netbench echoclient -addr A [-conns C] [-size N] [-d 3s]
+//	netbench httpclient -addr A [-conns C] -n N   exactly N requests
 //	netbench freeport              print a free TCP port on 127.0.0.1
 //
 // The servers listen on a free port of 127.0.0.1, print "LISTEN <port>"
@@ -77,7 +78,7 @@ func freePort() {
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: netbench http | echo [-size N] | echoclient -addr A [-conns C] [-size N] [-d D] | freeport")
+		fmt.Fprintln(os.Stderr, "usage: netbench http | echo [-size N] | echoclient -addr A [-conns C] [-size N] [-d D] | httpclient -addr A [-conns C] -n N | freeport")
 		os.Exit(2)
 	}
 	fs := flag.NewFlagSet(os.Args[1], flag.ExitOnError)
@@ -85,6 +86,7 @@ func main() {
 	addr := fs.String("addr", "", "echo server host:port")
 	conns := fs.Int("conns", 1, "client connections")
 	dur := fs.Duration("d", 3e9, "client run time")
+	n := fs.Int("n", 10000, "httpclient: requests in all")
 	fs.Parse(os.Args[2:])
 	switch os.Args[1] {
 	case "http":
@@ -93,6 +95,8 @@ func main() {
 		serveEcho(*size)
 	case "echoclient":
 		echoClient(*addr, *conns, *size, *dur)
+	case "httpclient":
+		httpClient(*addr, *conns, *n)
 	case "freeport":
 		freePort()
 	default:
