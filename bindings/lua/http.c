@@ -15,11 +15,14 @@
 #define MAX_HEADERS 100
 
 typedef struct hstate_s {
+  const void *magic;      /* &statemagic: see checkstate */
   lg_http_parser_t ps;
   lg_http_chunked_t ck;
   lg_http_header_t headers[MAX_HEADERS];
   lg_http_limits_t lim;
   int kind;
+  int64_t idle_timeout;   /* while no byte of a message is here, ns;
+                             < 0: keep */
   int64_t read_timeout;   /* once a message has begun, ns; < 0: keep */
   int started;            /* bytes of a message have arrived */
   int continued;          /* "100 Continue" sent for this message */
@@ -27,7 +30,17 @@ typedef struct hstate_s {
   lg_http_buf_t body;     /* chunked: the decoded body so far */
 } hstate_t;
 
+static const char statemagic = 0;
+
+/* The state is checked on every read: a size and a magic number are two
+ * loads, where luaL_checkudata's registry lookup by name cost more than
+ * parsing a small request. Anything else goes to luaL_checkudata for its
+ * error message. */
 static hstate_t *checkstate(lua_State *L, int i) {
+  hstate_t *h;
+  if (lua_rawlen(L, i) == sizeof *h && (h = lua_touserdata(L, i)) != NULL &&
+      h->magic == &statemagic)
+    return h;
   return luaL_checkudata(L, i, HCONN_MT);
 }
 
@@ -40,10 +53,13 @@ static void restart(hstate_t *h) {
   h->body.len = 0;
 }
 
-/* core.http_state(kind, max_head, max_body, read_timeout) -> state
+/* core.http_state(kind, max_head, max_body, read_timeout, idle_timeout)
+ *   -> state
  * kind: "request", "response" or "head" (a response to HEAD);
  * read_timeout (s): the stream's timeout once a message has begun, so a
- * client that stalls mid-request is cut sooner than an idle one. */
+ * client that stalls mid-request is cut sooner than an idle one;
+ * idle_timeout (s): the stream's timeout until then, set by each read
+ * (a conn:settimeout call less per request). */
 static int l_state(lua_State *L) {
   static const char *const kinds[] = {"request", "response", "head", NULL};
   static const int kindv[] = {LG_HTTP_REQUEST, LG_HTTP_RESPONSE,
@@ -52,9 +68,12 @@ static int l_state(lua_State *L) {
   size_t max_head = (size_t)luaL_optinteger(L, 2, LG_HTTP_MAX_HEAD);
   lua_Number max_body = luaL_optnumber(L, 3, (lua_Number)LG_HTTP_MAX_BODY);
   int64_t rt = lua_isnoneornil(L, 4) ? -1 : lgb_checkduration(L, 4);
+  int64_t it = lua_isnoneornil(L, 5) ? -1 : lgb_checkduration(L, 5);
   hstate_t *h = lua_newuserdata(L, sizeof *h);
   memset(h, 0, sizeof *h);
+  h->magic = &statemagic;
   h->kind = kind;
+  h->idle_timeout = it;
   h->lim.max_head = max_head;
   h->lim.max_body = max_body >= 9.2e18 ? INT64_MAX : (int64_t)max_body;
   h->read_timeout = rt;
@@ -73,29 +92,27 @@ static void pushspan(lua_State *L, const char *buf, lg_http_span_t s) {
   lua_pushlstring(L, buf + s.off, s.len);
 }
 
-/* The message table for a complete head; the body is pushed by the
- * caller and set as field "body". */
-static void pushmessage(lua_State *L, hstate_t *h, const char *buf) {
+/* A complete head's fields, in the order l_read returns them (see
+ * there); returns how many. Values, not a table: lua/lugo/http.lua makes
+ * the table with a constructor, whose constant keys cost nothing, where
+ * lua_setfield hashed a C string for each field. */
+static int pushhead(lua_State *L, hstate_t *h, const char *buf) {
   lg_http_parser_t *ps = &h->ps;
   size_t i;
-  lua_createtable(L, 0, 8);
+  int n;
   if (h->kind == LG_HTTP_REQUEST) {
     pushspan(L, buf, ps->method);
-    lua_setfield(L, -2, "method");
     if (ps->path.len > 0) pushspan(L, buf, ps->path);
     else lua_pushliteral(L, "/");
-    lua_setfield(L, -2, "path");
     pushspan(L, buf, ps->query);
-    lua_setfield(L, -2, "query");
+    n = 3;
   } else {
     lua_pushinteger(L, ps->status);
-    lua_setfield(L, -2, "status");
+    n = 1;
   }
   /* A number, not "1.1": one string less to make per request. */
   lua_pushnumber(L, 1 + ps->minor / 10.0);
-  lua_setfield(L, -2, "version");
   lua_pushboolean(L, ps->keepalive);
-  lua_setfield(L, -2, "keepalive");
   lua_createtable(L, 0, (int)ps->nheaders);
   for (i = 0; i < ps->nheaders; i++) {
     /* A repeated header joins its values with ", " (RFC 9110 5.3). */
@@ -112,7 +129,7 @@ static void pushmessage(lua_State *L, hstate_t *h, const char *buf) {
     }
     lua_rawset(L, -3);
   }
-  lua_setfield(L, -2, "headers");
+  return n + 3;
 }
 
 /* Wait until the stream holds more than `have` bytes. Returns 0 to go
@@ -139,22 +156,29 @@ static int badmessage(lua_State *L, hstate_t *h, int status) {
   return 2;
 }
 
-/* core.http_read(state, conn [, err]) -> msg | PARK [, err] | nil, err
- * Reads one whole message; err is "closed", "timeout", ... or an HTTP
- * status number for a malformed one (400, 413, 431, 501, 505). */
+/* core.http_read(state, conn [, err])
+ *   -> method, path, query, version, keepalive, headers, body, continue
+ *    | status, version, keepalive, headers, body
+ *    | PARK [, err] | nil, err
+ * Reads one whole message: a request's fields (continue: true if the
+ * client expects "100 Continue", else nil) or a response's, by the
+ * state's kind. err is "closed", "timeout", ... or an HTTP status number
+ * for a malformed message (400, 413, 431, 501, 505). */
 static int l_read(lua_State *L) {
   lgb_t *b = lgb_get(L);
   hstate_t *h = checkstate(L, 1);
   lg_tcp_t *t = lgb_checkconn(L, 2);
   const char *data;
   size_t len, skip, need;
-  int rc;
+  int rc, nret = 0;
   if (!lua_isnoneornil(L, 3)) {  /* woken by an error: timeout, close */
     restart(h);
     lua_pushnil(L);
     lua_pushvalue(L, 3);
     return 2;
   }
+  if (!h->started && h->idle_timeout >= 0)
+    lg_tcp_settimeout(t, h->idle_timeout);
   for (;;) {
     rc = lg_tcp_read(t, b->p.curg, LG_TCP_SOME, 0, &data, &len, &skip);
     if (rc == LG_PARKED) return lgb_park(L, b, b->p.curg, NULL, 0);
@@ -193,7 +217,7 @@ static int l_read(lua_State *L) {
         if (wait_more(L, b, t, need - 1, &rc)) return rc;
         continue;
       }
-      pushmessage(L, h, data);
+      nret = pushhead(L, h, data);
       lua_pushlstring(L, data + h->ps.headlen,
                       (size_t)h->ps.content_length);
       break;
@@ -212,7 +236,7 @@ static int l_read(lua_State *L) {
       }
       if (rc != 0) return badmessage(L, h, rc);
       need = at;
-      pushmessage(L, h, data);
+      nret = pushhead(L, h, data);
       lua_pushlstring(L, h->body.data != NULL ? h->body.data : "",
                       h->body.len);
       break;
@@ -222,21 +246,22 @@ static int l_read(lua_State *L) {
       if (rc == LG_PARKED) return lgb_park(L, b, b->p.curg, NULL, 0);
       if (rc != 0) return lgb_pushioerror(L, rc);
       need = len;
-      pushmessage(L, h, data);
+      nret = pushhead(L, h, data);
       lua_pushlstring(L, data + h->ps.headlen, len - h->ps.headlen);
       break;
     default:
-      pushmessage(L, h, data);
+      nret = pushhead(L, h, data);
       lua_pushliteral(L, "");
     }
-    lua_setfield(L, -2, "body");
-    if (h->ps.expect_continue) {
-      lua_pushboolean(L, 1);
-      lua_setfield(L, -2, "expect_continue");
+    nret++;
+    if (h->kind == LG_HTTP_REQUEST) {
+      if (h->ps.expect_continue) lua_pushboolean(L, 1);
+      else lua_pushnil(L);
+      nret++;
     }
     lg_tcp_consume(t, need);
     restart(h);
-    return 1;
+    return nret;
   }
 }
 

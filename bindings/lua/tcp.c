@@ -28,20 +28,42 @@ int lgb_pushioerror(lua_State *L, int rc) {
   return 2;
 }
 
-static lg_tcp_t **newtcp(lua_State *L, const char *mt) {
-  lg_tcp_t **u = lua_newuserdata(L, sizeof *u);
-  *u = NULL;
-  luaL_setmetatable(L, mt);
-  return u;
+/* The userdata of a stream or a listener. `magic` tells a stream at
+ * once (see lgb_checkconn); a listener's is NULL. */
+typedef struct tcpud_s {
+  lg_tcp_t *t;            /* NULL once released */
+  const void *magic;
+} tcpud_t;
+
+static const char connmagic = 0;
+
+/* A new stream (conn = 1) or listener userdata; returns its stream
+ * pointer, for lg_tcp_new and friends to fill. */
+static lg_tcp_t **newtcp(lua_State *L, int conn) {
+  tcpud_t *u = lua_newuserdata(L, sizeof *u);
+  u->t = NULL;
+  u->magic = conn ? &connmagic : NULL;
+  luaL_setmetatable(L, conn ? CONN_MT : LISTENER_MT);
+  return &u->t;
 }
 
 static lg_tcp_t *checkopen(lua_State *L, int i, const char *mt) {
-  lg_tcp_t **u = luaL_checkudata(L, i, mt);
-  if (*u == NULL) luaL_argerror(L, i, "released");
-  return *u;
+  tcpud_t *u = luaL_checkudata(L, i, mt);
+  if (u->t == NULL) luaL_argerror(L, i, "released");
+  return u->t;
 }
 
+/* Streams are checked a few times a request: a size and a magic number
+ * are two loads, where luaL_checkudata's registry lookup by name cost
+ * more than the HTTP parse. Anything else takes the long way, for its
+ * error message. */
 lg_tcp_t *lgb_checkconn(lua_State *L, int i) {
+  tcpud_t *u;
+  if (lua_rawlen(L, i) == sizeof *u && (u = lua_touserdata(L, i)) != NULL &&
+      u->magic == &connmagic) {
+    if (u->t == NULL) luaL_argerror(L, i, "released");
+    return u->t;
+  }
   return checkopen(L, i, CONN_MT);
 }
 
@@ -86,7 +108,7 @@ static int l_listen(lua_State *L) {
   lg_tcp_t **u;
   if (lgb_toaddr(L, 1, &ss) != 0)
     return luaL_argerror(L, 1, "not an IP address");
-  u = newtcp(L, LISTENER_MT);
+  u = newtcp(L, 0);
   if ((rc = lg_tcp_new(&b->p, ss.ss_family, u)) != 0)
     return lgb_pushioerror(L, rc);
   if ((rc = lg_tcp_listen(*u, (struct sockaddr *)&ss, backlog,
@@ -108,7 +130,7 @@ static int ln_accept(lua_State *L) {
     lua_pushvalue(L, 2);
     return 2;
   }
-  u = newtcp(L, CONN_MT);
+  u = newtcp(L, 1);
   rc = lg_tcp_accept(ln, b->p.curg, u);
   if (rc == 0) return 1;
   if (rc == LG_PARKED) return park(L);
@@ -125,7 +147,7 @@ static int l_connect(lua_State *L) {
   int rc;
   if (lgb_toaddr(L, 1, &ss) != 0)
     return luaL_argerror(L, 1, "not an IP address");
-  u = newtcp(L, CONN_MT);
+  u = newtcp(L, 1);
   if ((rc = lg_tcp_new(&b->p, ss.ss_family, u)) != 0)
     return lgb_pushioerror(L, rc);
   if (!lua_isnoneornil(L, 3))
@@ -138,7 +160,7 @@ static int l_connect(lua_State *L) {
 /* core.stdin() -> conn | nil, err: standard input as a stream. */
 static int l_stdin(lua_State *L) {
   lgb_t *b = lgb_get(L);
-  lg_tcp_t **u = newtcp(L, CONN_MT);
+  lg_tcp_t **u = newtcp(L, 1);
   int rc = lg_tcp_stdin(&b->p, u);
   if (rc != 0) return lgb_pushioerror(L, rc);
   return 1;
@@ -171,7 +193,7 @@ static int readmode(lua_State *L, int i, size_t *n) {
 /* conn:receive([pattern [, err]]) -> data | PARK [, err] | nil, err, part */
 static int c_receive(lua_State *L) {
   lgb_t *b = lgb_get(L);
-  lg_tcp_t *t = checkopen(L, 1, CONN_MT);
+  lg_tcp_t *t = lgb_checkconn(L, 1);
   const char *data = NULL;
   size_t n = 0, len = 0, skip = 0;
   int mode = readmode(L, 2, &n), rc;
@@ -206,7 +228,7 @@ static int c_receive(lua_State *L) {
 /* conn:send(data) -> #data | PARK [, err] | nil, err */
 static int c_send(lua_State *L) {
   lgb_t *b = lgb_get(L);
-  lg_tcp_t *t = checkopen(L, 1, CONN_MT);
+  lg_tcp_t *t = lgb_checkconn(L, 1);
   size_t len;
   const char *data = luaL_checklstring(L, 2, &len);
   int rc = lg_tcp_write(t, b->p.curg, data, len);

@@ -14,12 +14,27 @@ local http_read, http_respond, http_chunk, http_state, http_request =
   core.http_read, core.http_respond, core.http_chunk, core.http_state,
   core.http_request
 
---- One whole message from conn (see core.http_read): the message table,
--- or nil, err (a string, or an HTTP status number for a malformed one).
-local function read(state, conn)
-  local m, err = http_read(state, conn)
-  while m == PARK do m, err = http_read(state, conn, err) end
-  return m, err
+--- One whole request from conn (see core.http_read): its fields, or nil,
+-- err (a string, or an HTTP status number for a malformed request).
+local function read_request(state, conn)
+  local method, path, query, version, keepalive, headers, body, cont =
+    http_read(state, conn)
+  while method == PARK do
+    method, path, query, version, keepalive, headers, body, cont =
+      http_read(state, conn, path)
+  end
+  return method, path, query, version, keepalive, headers, body, cont
+end
+
+--- One whole response: status, headers, body, or nil, err as
+-- read_request.
+local function read_response(state, conn)
+  local status, version, _, headers, body = http_read(state, conn)
+  while status == PARK do
+    status, version, _, headers, body = http_read(state, conn, version)
+  end
+  if not status then return nil, version end
+  return status, headers, body
 end
 
 --- The result of a C write that may have parked: true, or nil, err.
@@ -151,26 +166,29 @@ end
 -- response object is reused from request to request: less garbage.
 local function serve_conn(srv, conn)
   srv.conns[conn] = true
+  -- The state sets the idle timeout before each request, the read
+  -- timeout once its first byte is in.
   local state = http_state("request", srv.max_head, srv.max_body,
-    srv.read_timeout)
+    srv.read_timeout, srv.idle_timeout)
   local res = setmetatable({ conn = conn, headers = {}, parts = {} }, res_mt)
+  local handler = srv.handler
   while not srv.closed do
-    conn:settimeout(srv.idle_timeout)
-    local req, err = read(state, conn)
-    if not req then
-      if type(err) == "number" then fail(conn, err) end
+    local method, path, query, version, keep, rheaders, body, cont =
+      read_request(state, conn)
+    if not method then
+      if type(path) == "number" then fail(conn, path) end
       break
     end
-    req.rawbody, req.body = req.body, nil
-    setmetatable(req, req_mt)
-    local keep = req.keepalive
+    local req = setmetatable({ method = method, path = path, query = query,
+      version = version, keepalive = keep, headers = rheaders,
+      rawbody = body, expect_continue = cont }, req_mt)
     local headers, parts = res.headers, res.parts
     for i = #headers, 1, -1 do headers[i] = nil end
     for i = #parts, 1, -1 do parts[i] = nil end
     res.code, res.size, res.sent, res.finished = 200, 0, nil, nil
-    res.close, res.head, res.chunkable = not keep, req.method == "HEAD",
-      req.version >= 1.1
-    local ok, herr = xpcall(srv.handler, traceback, req, res)
+    res.close, res.head, res.chunkable = not keep, method == "HEAD",
+      version >= 1.1
+    local ok, herr = xpcall(handler, traceback, req, res)
     if not ok then
       report(srv, herr)
       if res.sent then break end  -- half a response: only closing is honest
@@ -347,16 +365,18 @@ function http.request(opts)
   end
   local state = http_state(method == "HEAD" and "head" or "response",
     nil, opts.max_body or 2 ^ 53)
-  local res, rerr
+  local status, headers, body
   repeat  -- skip 1xx interim responses
-    res, rerr = read(state, conn)
-  until not res or res.status >= 200
+    status, headers, body = read_response(state, conn)
+  until not status or status >= 200
   conn:close()
-  if not res then
-    if type(rerr) == "number" then return nil, "bad response (" .. rerr .. ")" end
-    return nil, rerr
+  if not status then  -- headers holds the error
+    if type(headers) == "number" then
+      return nil, "bad response (" .. headers .. ")"
+    end
+    return nil, headers
   end
-  return { status = res.status, headers = res.headers, body = res.body }
+  return { status = status, headers = headers, body = body }
 end
 
 return http
