@@ -75,17 +75,38 @@ end
 -- Headers lugo writes itself from how the body is sent.
 local FRAMING = { ["content-length"] = true, ["transfer-encoding"] = true }
 
-function res_methods:header(k, v)
-  if self.sent then error("response already started", 2) end
+-- Header names (to their lower case) and string values that passed the
+-- checks below: a handler sets the same few headers on every request,
+-- and the patterns cost more than the rest of res:header. Emptied when
+-- full, as a handler may make names and values of its own.
+local checked_names, checked_values, nchecked = {}, {}, 0
+local CHECKED_MAX = 256
+
+-- res:header's checks; returns the lower-case name and the value as a
+-- string, or raises at res:header's caller.
+local function check_header(k, v)
   if type(k) ~= "string" or (type(v) ~= "string" and type(v) ~= "number") then
-    error("bad argument to 'header' (string name and string value expected)", 2)
+    error("bad argument to 'header' (string name and string value expected)", 3)
   end
-  v = tostring(v)
-  if k == "" or k:find("[^%w!#$%%&'*+%-.^_`|~]") or v:find("\r", 1, true)
-      or v:find("\n", 1, true) or v:find("\0", 1, true) then
-    error("bad argument to 'header' (name must be a token, value must not hold CR, LF or NUL)", 2)
+  local sv = tostring(v)
+  if k == "" or k:find("[^%w!#$%%&'*+%-.^_`|~]") or sv:find("\r", 1, true)
+      or sv:find("\n", 1, true) or sv:find("\0", 1, true) then
+    error("bad argument to 'header' (name must be a token, value must not hold CR, LF or NUL)", 3)
+  end
+  if nchecked >= CHECKED_MAX then
+    checked_names, checked_values, nchecked = {}, {}, 0
   end
   local lk = k:lower()
+  checked_names[k] = lk
+  if sv == v then checked_values[v] = true end
+  nchecked = nchecked + 1
+  return lk, sv
+end
+
+function res_methods:header(k, v)
+  if self.sent then error("response already started", 2) end
+  local lk = checked_names[k]
+  if not (lk and checked_values[v]) then lk, v = check_header(k, v) end
   if FRAMING[lk] then return self end  -- lugo frames the body itself
   if lk == "connection" and v:lower() == "close" then
     self.close = true
@@ -128,6 +149,13 @@ end
 
 function res_methods:finish(s)
   if self.finished then error("response already finished", 2) end
+  if not self.sent and type(s) == "string" and #s < STREAM_AT and
+      #self.parts == 0 then
+    -- The whole body at once, the common case: no buffering.
+    self.finished, self.sent = true, true
+    return sent(http_respond(self.conn, self.code, self.headers, s, LENGTH,
+      self.close, self.head))
+  end
   if s ~= nil then self:write(s) end
   self.finished = true
   if self.sent then  -- streaming: the rest, then the last chunk
