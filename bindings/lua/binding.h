@@ -45,6 +45,8 @@ typedef struct lgb_s {
   char *wbuf;              /* scratch for formatting a response, kept
                               from one to the next (http.c) */
   size_t wcap;
+  int64_t datesec;         /* the second `date` was formatted for */
+  char date[32];           /* the Date header's value (http.c) */
   struct lgb_rt_s *rt;     /* the processors, once started (procs.c) */
   size_t maxmsg;           /* cap on one encoded value, 0: default */
   int sysmon;              /* sysmon watches this processor */

@@ -14,6 +14,9 @@
 #define HCONN_MT "lugo.http.state"
 #define MAX_HEADERS 100
 
+_Static_assert(sizeof ((lgb_t *)0)->date > LG_HTTP_DATE_LEN,
+               "lgb_t's date holds a Date header and its NUL");
+
 typedef struct hstate_s {
   const void *magic;      /* &statemagic: see checkstate */
   lg_http_parser_t ps;
@@ -343,18 +346,22 @@ static int l_respond(lua_State *L) {
   int64_t len = framing(L, 5);
   int conn = lua_toboolean(L, 6) ? LG_HTTP_CONN_CLOSE : LG_HTTP_CONN_NONE;
   int nobody = lua_toboolean(L, 7);
-  char date[LG_HTTP_DATE_LEN + 1];
+  lgb_t *b = lgb_get(L);
+  int64_t now = (int64_t)time(NULL);
   lg_http_buf_t hb;
   int rc;
-  scratch(lgb_get(L), &hb);
+  if (now != b->datesec) {  /* the Date changes once a second */
+    lg_http_date(b->date, now);
+    b->datesec = now;
+  }
+  scratch(b, &hb);
   if (lg_http_write_status(&hb, status, NULL) != 0) {
     unscratch(lgb_get(L), &hb);
     return luaL_argerror(L, 2, "status must be 100..999");
   }
   putheaders(L, &hb, 3);
-  lg_http_date(date, (int64_t)time(NULL));
   if (len == -3) len = (int64_t)blen;
-  rc = lg_http_write_end(&hb, len, date, conn);
+  rc = lg_http_write_end(&hb, len, b->date, conn);
   if (rc == 0 && !nobody && blen > 0) {
     rc = len == LG_HTTP_CHUNKED ? lg_http_write_chunk(&hb, body, blen)
                                 : lg_http_buf_put(&hb, body, blen);
