@@ -475,8 +475,19 @@ int lg_http_buf_put(lg_http_buf_t *b, const char *s, size_t n) {
   return 0;
 }
 
-static int puts_(lg_http_buf_t *b, const char *s) {
-  return lg_http_buf_put(b, s, strlen(s));
+/* lg_http_buf_put for the writers below: a response head is a dozen or
+ * so short pieces, so the common case (room enough) is inlined, and a
+ * literal's length and copy are known at compile time. */
+static inline int put(lg_http_buf_t *b, const char *s, size_t n) {
+  if (n == 0) return 0;  /* data may still be NULL */
+  if (n > b->cap - b->len) return lg_http_buf_put(b, s, n);
+  memcpy(b->data + b->len, s, n);
+  b->len += n;
+  return 0;
+}
+
+static inline int puts_(lg_http_buf_t *b, const char *s) {
+  return put(b, s, strlen(s));
 }
 
 /* Decimal or hex digits of v into out (no NUL); returns the count. */
@@ -493,7 +504,7 @@ static size_t fmt_u64(char *out, uint64_t v, unsigned base) {
 
 static int put_u64(lg_http_buf_t *b, uint64_t v, unsigned base) {
   char tmp[24];
-  return lg_http_buf_put(b, tmp, fmt_u64(tmp, v, base));
+  return put(b, tmp, fmt_u64(tmp, v, base));
 }
 
 /* Inline, so that `ok` is inlined too: it runs for every byte of every
@@ -572,7 +583,7 @@ static int status_(lg_http_buf_t *b, int status, const char *reason) {
   code[1] = (char)('0' + status / 10 % 10);
   code[2] = (char)('0' + status % 10);
   rc = puts_(b, "HTTP/1.1 ");
-  if (!rc) rc = lg_http_buf_put(b, code, 3);
+  if (!rc) rc = put(b, code, 3);
   if (!rc) rc = puts_(b, " ");
   if (!rc) rc = puts_(b, reason);
   return rc ? rc : puts_(b, "\r\n");
@@ -588,9 +599,9 @@ static int reqline_(lg_http_buf_t *b, const char *m, const char *t) {
   int rc;
   if (!mlen || !tlen || !all(m, mlen, tchar) || !all(t, tlen, tgtchar))
     return LG_EINVAL;
-  rc = lg_http_buf_put(b, m, mlen);
+  rc = put(b, m, mlen);
   if (!rc) rc = puts_(b, " ");
-  if (!rc) rc = lg_http_buf_put(b, t, tlen);
+  if (!rc) rc = put(b, t, tlen);
   return rc ? rc : puts_(b, " HTTP/1.1\r\n");
 }
 
@@ -605,9 +616,9 @@ static int header_(lg_http_buf_t *b, const char *name, size_t nlen,
   int rc;
   if (!nlen || !all(name, nlen, tchar) || !all(value, vlen, vchar))
     return LG_EINVAL;
-  rc = lg_http_buf_put(b, name, nlen);
+  rc = put(b, name, nlen);
   if (!rc) rc = puts_(b, ": ");
-  if (!rc) rc = lg_http_buf_put(b, value, vlen);
+  if (!rc) rc = put(b, value, vlen);
   return rc ? rc : puts_(b, "\r\n");
 }
 
@@ -651,8 +662,8 @@ size_t lg_http_chunk_line(char out[LG_HTTP_CHUNK_LINE], size_t n) {
 
 static int chunk_(lg_http_buf_t *b, const char *data, size_t n) {
   char line[LG_HTTP_CHUNK_LINE];
-  int rc = lg_http_buf_put(b, line, lg_http_chunk_line(line, n));
-  if (!rc && n) rc = lg_http_buf_put(b, data, n);
+  int rc = put(b, line, lg_http_chunk_line(line, n));
+  if (!rc && n) rc = put(b, data, n);
   return rc || !n ? rc : puts_(b, "\r\n");
 }
 
