@@ -427,6 +427,36 @@ describe("processors", function()
           assert.equal("true\ttrue\n", out)
         end)
 
+      it("also inside the goroutine's own coroutines, which go on after",
+        function()
+          local out = run(1, [[
+            local fired, got
+            local t0 = lugo.now()
+            lugo.go(function()
+              -- Bounded, so that without preemption it fails, not hangs.
+              local function spin()
+                while not fired and lugo.now() - t0 < 0.5 do end
+              end
+              local inner = coroutine.wrap(function()
+                spin()
+                coroutine.yield("inner")
+              end)
+              local gen = coroutine.wrap(function()
+                coroutine.yield("first")
+                spin()
+                coroutine.yield(inner())
+                return "last"
+              end)
+              got = { gen(), gen(), gen() }
+            end)
+            lugo.go(function() lugo.sleep(0.02) fired = lugo.now() end)
+            lugo.run()
+            print(fired - t0 < 0.07, table.concat(got, " "),
+              lugo.stats().p[1].preemptions > 0)
+          ]])
+          assert.equal("true\tfirst inner last\ttrue\n", out)
+        end)
+
       it("also on a worker processor", function()
         local out = run(2, [[
           local done = lugo.chan(0, { shared = true })

@@ -51,6 +51,9 @@ typedef struct lgb_s {
   size_t maxmsg;           /* cap on one encoded value, 0: default */
   int sysmon;              /* sysmon watches this processor */
   int preempted;           /* the last yield was sysmon's preemption */
+  lua_State *running;      /* the user's coroutine a goroutine resumed
+                              and waits for, innermost (coro.c): where a
+                              preemption's hook goes; NULL: none */
   lg_enc_t enc;            /* scratch encoder for values that cross
                               processors (value.c), buffer kept */
   size_t memory;           /* a worker's Lua heap, bytes, as of its last
@@ -255,6 +258,7 @@ void lgb_open_sched(lua_State *L);
 void lgb_schedtrace(lgb_t *b);
 void lgb_open_chan(lua_State *L);
 void lgb_open_select(lua_State *L);
+void lgb_open_coro(lua_State *L);
 void lgb_open_timer(lua_State *L);
 void lgb_open_sync(lua_State *L);
 void lgb_open_tcp(lua_State *L);

@@ -304,6 +304,7 @@ int luaopen_lugo_core(lua_State *L) {
   lgb_open_sched(L);
   lgb_open_chan(L);
   lgb_open_select(L);
+  lgb_open_coro(L);
   lgb_open_timer(L);
   lgb_open_sync(L);
   lgb_open_value(L);

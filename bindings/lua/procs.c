@@ -310,7 +310,8 @@ fail:
 /* ---------------------------------------------------------------- sysmon
  * Go's route: a monitor thread notices a goroutine running past its time
  * slice and signals that processor's thread; the handler arms a count
- * hook on the goroutine's coroutine (lua_sethook is safe there); the
+ * hook on the goroutine's coroutine, or the user's coroutine it is in
+ * (coro.c), where lua_sethook is safe to call from a signal handler; the
  * hook disarms itself and yields, and the scheduler puts the goroutine
  * at the back of the run queue. Lua 5.4 only: LuaJIT's compiled code
  * ignores hooks, so there a long runner is only counted. */
@@ -320,10 +321,11 @@ static void preempthook(lua_State *L, lua_Debug *ar) {
   lgb_t *b = (lgb_t *)lg_p_self();
   (void)ar;
   lua_sethook(L, NULL, 0, 0);
-  if (b == NULL || b->p.curg == NULL || b->p.curg->host != L ||
+  if (b == NULL || b->p.curg == NULL ||
+      L != (b->running != NULL ? b->running : b->p.curg->host) ||
       !lua_isyieldable(L)) {
-    /* Not where the scheduler can take it back (a C call, a user
-     * coroutine): try again a little later. */
+    /* Not where the scheduler can take it back (a C call, a coroutine
+     * coro.c did not resume): try again a little later. */
     if (b != NULL && b->p.curg != &b->p.maing)
       lua_sethook(L, preempthook, LUA_MASKCOUNT, 1000);
     return;
@@ -342,7 +344,9 @@ static void onsignal(int sig) {
   g = b->p.curg;
   if (g == NULL || g == &b->p.maing) return;
 #if LGB_HAS_INTEGERS
-  lua_sethook(g->host, preempthook, LUA_MASKCOUNT, 1);
+  /* b->running is this thread's own, set around lua_resume (coro.c) */
+  lua_sethook(b->running != NULL ? b->running : g->host, preempthook,
+              LUA_MASKCOUNT, 1);
 #else
   b->p.stats.preemptions++;  /* a long runner, only noted */
 #endif

@@ -252,7 +252,7 @@ static int push_wake(lua_State *L, lgb_t *b, lg_g_t *g) {
 
 void lgb_run(lua_State *L, lgb_t *b, lg_g_t *g) {
   lg_p_t *p = &b->p;
-  lua_State *co = g->host;
+  lua_State *co = g->host, *running;
   lg_g_t *prev = p->curg;
   int nargs, nres, status;
   if (lua_status(co) == LUA_OK) {  /* not started: function and args */
@@ -279,7 +279,12 @@ void lgb_run(lua_State *L, lgb_t *b, lg_g_t *g) {
   g->status = LG_GRUNNING;
   p->curg = g;
   p->stats.switches++;
+  /* A user's coroutine that drives the scheduler (a blocking call in one
+   * on the main thread) is not where this goroutine runs. */
+  running = b->running;
+  b->running = NULL;
   status = lgb_resume(co, L, nargs, &nres);
+  b->running = running;
   p->curg = prev;
   if (status == LUA_YIELD) {
     lua_pop(co, nres);

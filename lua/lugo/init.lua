@@ -204,6 +204,9 @@ end
 -- the scheduler and hand the wake-up results back down, so the user's
 -- coroutine sees its call return and the user sees only their own
 -- yields. Installed into the global coroutine table, as OpenResty does.
+-- On Lua 5.4 core.resume does it in C (bindings/lua/coro.c), where
+-- sysmon's preemption also reaches the user's coroutine; LuaJIT, which
+-- has no continuations for C functions, has it here.
 
 local isgoroutine = core.isgoroutine
 
@@ -215,7 +218,7 @@ local function pass(co, ok, first, ...)
   return ok, first, ...
 end
 
-local function resume(co, ...)
+local resume = core.resume or function(co, ...)
   if isgoroutine(co) then
     return false, "cannot resume a goroutine's coroutine: the scheduler runs it"
   end
