@@ -131,6 +131,19 @@ describe("lugo.http", function()
       h.raises("url expected", function() lugo.http.request {} end)
       h.raises("handler must be a function", function() lugo.http.serve {} end)
     end)
+
+    it("takes a \"module.function\" handler and names what is wrong with one",
+      function()
+        local _, url = serve("spec.support.tasks.hello")
+        local r = lugo.http.request { url = url .. "/" }
+        assert.equal("hello from P0", r.body)
+        h.raises([[lugo.http.serve: "hello" is not "module.function"]],
+          function() lugo.http.serve { handler = "hello" } end)
+        h.raises("lugo.http.serve: no function 'nope' in module 'string'",
+          function() lugo.http.serve { handler = "string.nope" } end)
+        h.raises("lugo.http.serve: module 'no.such' not found",
+          function() lugo.http.serve { handler = "no.such.fn" } end)
+      end)
   end)
 
   describe("res:header()", function()

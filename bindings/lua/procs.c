@@ -121,6 +121,43 @@ void lgb_pullerrors(lua_State *L, lgb_t *b) {
 /* registry[&starttask]: core._starttask, called for every task */
 static const char starttask = 0;
 
+/* Push the function a "module.function" name stands for (its module
+ * found by require) and return 1, or push nil and why not and return 0.
+ * `name` must stay on the stack meanwhile. */
+static int resolve(lua_State *L, const char *name) {
+  const char *dot = strrchr(name, '.');
+  int mod = lua_gettop(L) + 1;
+  if (dot == NULL || dot == name || dot[1] == '\0') {
+    lua_pushnil(L);
+    lua_pushfstring(L, "\"%s\" is not \"module.function\"", name);
+    return 0;
+  }
+  lua_pushlstring(L, name, (size_t)(dot - name));  /* mod */
+  lua_getglobal(L, "require");
+  lua_pushvalue(L, mod);
+  if (lua_pcall(L, 1, 1, 0) == LUA_OK) {  /* mod + 1: the module */
+    if (lua_istable(L, mod + 1)) {
+      lua_getfield(L, mod + 1, dot + 1);
+      if (lua_isfunction(L, -1)) {
+        lua_replace(L, mod);
+        lua_settop(L, mod);
+        return 1;
+      }
+    }
+    lua_settop(L, mod);
+    lua_pushfstring(L, "no function '%s' in module '%s'", dot + 1,
+                    lua_tostring(L, mod));
+  }
+  lua_pushnil(L);
+  lua_replace(L, mod);  /* nil, and require's error or ours */
+  return 0;
+}
+
+/* core.resolve("module.function") -> fn | nil, err   [-0, +1|2, e] */
+static int l_resolve(lua_State *L) {
+  return resolve(L, luaL_checkstring(L, 1)) ? 1 : 2;
+}
+
 /* core._starttask(blob)   [-0, +0, e]
  * With the task blob as light userdata: decode it, find its function,
  * and start it as a goroutine here. A module function, as everything
@@ -132,24 +169,9 @@ static int l_starttask(lua_State *L) {
   lua_settop(L, 1);
   n = lgb_decodemany(L, blob);  /* 2: fn or "module.function", 3...: args */
   if (lua_type(L, 2) == LUA_TSTRING) {
-    const char *name = lua_tostring(L, 2), *dot = strrchr(name, '.');
-    int top = lua_gettop(L);
-    if (dot == NULL || dot == name || dot[1] == '\0')
-      return luaL_error(L, "lugo.spawn: \"%s\" is not \"module.function\"",
-                        name);
-    lua_pushlstring(L, name, (size_t)(dot - name));  /* top + 1 */
-    lua_getglobal(L, "require");
-    lua_pushvalue(L, top + 1);
-    lua_call(L, 1, 1);  /* top + 2 */
-    if (!lua_istable(L, top + 2))
-      return luaL_error(L, "lugo.spawn: module '%s' is not a table",
-                        lua_tostring(L, top + 1));
-    lua_getfield(L, top + 2, dot + 1);
-    if (!lua_isfunction(L, -1))
-      return luaL_error(L, "lugo.spawn: no function '%s' in module '%s'",
-                        dot + 1, lua_tostring(L, top + 1));
+    if (!resolve(L, lua_tostring(L, 2)))
+      return luaL_error(L, "lugo.spawn: %s", lua_tostring(L, -1));
     lua_replace(L, 2);
-    lua_settop(L, top);
   }
   lg_ready(&b->p, lgb_go(L, b, n - 1), 0);
   return 0;
@@ -732,7 +754,8 @@ void lgb_open_procs(lua_State *L) {
   static const luaL_Reg f[] = {
     {"procs", l_procs}, {"spawn", l_spawn}, {"spawnon", l_spawnon},
     {"pid", l_pid}, {"maxmessage", l_maxmessage}, {"memlimit", l_memlimit},
-    {"_starttask", l_starttask}, {"_workloop", l_workloop}, {NULL, NULL}
+    {"resolve", l_resolve}, {"_starttask", l_starttask},
+    {"_workloop", l_workloop}, {NULL, NULL}
   };
   lgb_setfuncs(L, f);
   lua_getfield(L, -1, "_starttask");

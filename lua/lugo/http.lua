@@ -258,16 +258,7 @@ local http = {}
 -- opts.onerror(err) for handler errors (default: stderr). Returns the
 -- server, or nil, err.
 -- A "module.function" name as a function, or nil, err.
-local function resolve(name)
-  local mod, fn = name:match("^(.+)%.([^.]+)$")
-  if not mod then return nil, ("%q is not \"module.function\""):format(name) end
-  local ok, m = pcall(require, mod)
-  if not ok then return nil, m end
-  if type(m) ~= "table" or type(m[fn]) ~= "function" then
-    return nil, ("no function '%s' in module '%s'"):format(fn, mod)
-  end
-  return m[fn]
-end
+local resolve = core.resolve
 
 local serve_procs
 
