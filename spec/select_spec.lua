@@ -74,6 +74,19 @@ describe("lugo.select", function()
       cases[777][2]:send("found")
       assert.same({ 777, "found", true }, { lugo.select(cases) })
     end)
+
+    it("takes 5,000 cases, sends among them, and their values stay put",
+      function()
+        -- Past what fits on a C stack at once (LuaJIT: some 8000 slots).
+        local cases, full = {}, lugo.chan(1)
+        full:send("kept")
+        for k = 1, 5000 do cases[k] = { "send", full, { k } } end
+        local free = lugo.chan(1)
+        cases[4321] = { "send", free, { "sent" } }
+        assert.same({ 4321 }, { lugo.select(cases) })
+        assert.same({ "sent" }, free:recv())
+        assert.equal("kept", full:recv())
+      end)
   end)
 
   describe("with default = true", function()

@@ -17,27 +17,31 @@ static int badop(lua_State *L, int i, int idx) {
 
 /* lugo.select(cases) -> i [, v, ok] | nil   [-0, +3, e]
  * Reading the cases table is most of a select's cost in C on Lua 5.4,
- * where each API call is some 20-40 instructions: one pass that leaves
- * what it read on the stack (one settop at the end), ops compared by
- * address, the raw get's own type for checks. */
+ * where each API call is some 20-40 instructions: one pass, ops compared
+ * by address, the raw get's own type for checks. A select of up to
+ * STACK_CASES cases leaves what it read on the stack (one settop at the
+ * end, send values at hand); a larger one clears the stack after each
+ * case (LuaJIT's C stack allows some 8000 slots) and reads its send
+ * cases again. */
 static int l_select(lua_State *L) {
   lgb_t *b = lgb_get(L);
   lg_scase_t stackcases[STACK_CASES], *cases = stackcases;
   lg_g_t *g = b->p.curg;
   lg_value_t v;
-  int n, i, block, chosen, ok, rc, base, nsend = 0;
+  int n, i, block, chosen, ok, rc, base, keep, nsend = 0;
   luaL_checktype(L, 1, LUA_TTABLE);
   n = (int)lua_rawlen(L, 1);
   if (n > 65536) return luaL_error(L, "select: too many cases (max 65536)");
   lua_pushvalue(L, DEFAULT_KEY);
   lua_rawget(L, 1);
   block = !lua_toboolean(L, -1);
-  if (n > STACK_CASES) cases = lua_newuserdata(L, n * sizeof *cases);
-  luaL_checkstack(L, 4 * n, "select: too many cases");
+  keep = n <= STACK_CASES;
+  if (keep) luaL_checkstack(L, 4 * n, NULL);
+  else cases = lua_newuserdata(L, n * sizeof *cases);
   base = lua_gettop(L);
   /* Check every case before taking any value, so a bad case leaks
-   * nothing. Case i leaves its table, op, channel and value on the stack,
-   * from base + 4i + 1. */
+   * nothing. Each case puts its table, op, channel and value on the
+   * stack (case i's from base + 4i + 1, if kept). */
   for (i = 0; i < n; i++) {
     lg_scase_t *cs = &cases[i];
     const void *op;
@@ -61,13 +65,21 @@ static int l_select(lua_State *L) {
     } else {
       lua_pushnil(L);
     }
+    if (!keep) lua_settop(L, base);
   }
   for (i = 0; nsend > 0 && i < n; i++) {
-    int at = base + 4 * i + 3;
+    int at = base + 4 * i + 3;  /* the channel; the value above it */
     if (cases[i].dir != LG_SELSEND || cases[i].c == NULL) continue;
+    if (!keep) {
+      lgb_rawgeti(L, 1, i + 1);
+      lgb_rawgeti(L, -1, 2);
+      lgb_rawgeti(L, -2, 3);
+      at = lua_gettop(L) - 1;
+    }
     /* A value that cannot cross to a shared channel raises here, after
      * earlier cases took theirs: those stay in slots until swept. */
     lgb_chanvalue(L, at + 1, at, &cases[i].val);
+    if (!keep) lua_settop(L, base);
   }
   lua_settop(L, base);
   rc = lg_select(&b->p, g, cases, n, block, &chosen, &v, &ok);
