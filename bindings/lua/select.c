@@ -29,15 +29,17 @@ static int l_select(lua_State *L) {
   lg_g_t *g = b->p.curg;
   lg_value_t v;
   int n, i, block, chosen, ok, rc, base, keep, nsend = 0;
-  luaL_checktype(L, 1, LUA_TTABLE);
+  if (lua_type(L, 1) != LUA_TTABLE) luaL_checktype(L, 1, LUA_TTABLE);
   n = (int)lua_rawlen(L, 1);
   if (n > 65536) return luaL_error(L, "select: too many cases (max 65536)");
   lua_pushvalue(L, DEFAULT_KEY);
   lua_rawget(L, 1);
   block = !lua_toboolean(L, -1);
   keep = n <= STACK_CASES;
-  if (keep) luaL_checkstack(L, 4 * n, NULL);
-  else cases = lua_newuserdata(L, n * sizeof *cases);
+  /* A C function has LUA_MINSTACK (20) slots: enough for three kept
+   * cases and an error message about the last. */
+  if (keep && n > 3) luaL_checkstack(L, 4 * n, NULL);
+  else if (!keep) cases = lua_newuserdata(L, n * sizeof *cases);
   base = lua_gettop(L);
   /* Check every case before taking any value, so a bad case leaks
    * nothing. Each case puts its table, op, channel and value on the
@@ -81,7 +83,6 @@ static int l_select(lua_State *L) {
     lgb_chanvalue(L, at + 1, at, &cases[i].val);
     if (!keep) lua_settop(L, base);
   }
-  lua_settop(L, base);
   rc = lg_select(&b->p, g, cases, n, block, &chosen, &v, &ok);
   switch (rc) {
   case 0:
