@@ -222,7 +222,7 @@ describe("lugo.chan", function()
 
     it("raise on a receiver that is not a channel", function()
       local ch = lugo.chan()
-      h.raises("lugo.chan expected", ch.send, 42, 1)
+      h.raises("lugo.chan expected, got number", ch.send, 42, 1)
       h.raises("lugo.chan expected", ch.recv, {})
       h.raises("lugo.chan expected", ch.close, "x")
     end)

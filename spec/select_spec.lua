@@ -379,7 +379,7 @@ describe("lugo.select", function()
       local ch = lugo.chan(1)
       ch:send(1)
       h.raises("peek", lugo.select, { { "peek", ch } })
-      h.raises("lugo.chan expected", lugo.select, { { "recv", 42 } })
+      h.raises("lugo.chan expected, got number", lugo.select, { { "recv", 42 } })
       h.raises("lugo.chan expected", lugo.select, { { "send", {}, 1 } })
       assert.equal(1, #ch) -- nothing happened
     end)

@@ -25,9 +25,7 @@ typedef struct chanud_s {
 static const char chanmagic = 0;
 
 static inline chanud_t *tochan(lua_State *L, int i) {
-  /* rawlen is 0 for anything but a full userdata (or a string or a
-   * table, which touserdata then rejects). */
-  if (lua_rawlen(L, i) == sizeof(chanud_t)) {
+  if (lgb_udlen(L, i) == sizeof(chanud_t)) {
     chanud_t *u = lua_touserdata(L, i);
     if (u != NULL && u->magic == &chanmagic) return u;
   }

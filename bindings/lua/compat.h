@@ -29,6 +29,11 @@ static inline int lgb_resetthread(lua_State *co, lua_State *from) {
 /* lua_rawgeti, returning the type of what it pushed. */
 #define lgb_rawgeti(L, t, n) lua_rawgeti((L), (t), (n))
 
+/* The userdata type checks' first test: the size of a full userdata at
+ * `i` (the length of a string or table, which lua_touserdata then
+ * rejects; 0 for anything else). */
+#define lgb_udlen(L, i) lua_rawlen((L), (i))
+
 #else /* LuaJIT 2.1: the 5.1 API plus a few 5.2 functions */
 #define LGB_HAS_INTEGERS 0
 #define LGB_HAS_YIELDK 0
@@ -51,6 +56,12 @@ static inline int lgb_resetthread(lua_State *co, lua_State *from) {
 }
 
 #define lua_rawlen(L, i) lua_objlen((L), (i))
+
+/* As on 5.4, but lua_objlen turns a number into a string where it
+ * stands: an error message would then say "got string". */
+static inline size_t lgb_udlen(lua_State *L, int i) {
+  return lua_type(L, i) == LUA_TUSERDATA ? lua_objlen(L, i) : 0;
+}
 
 static inline int lgb_rawgeti(lua_State *L, int t, int n) {
   lua_rawgeti(L, t, n);

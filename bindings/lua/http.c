@@ -41,7 +41,7 @@ static const char statemagic = 0;
  * error message. */
 static hstate_t *checkstate(lua_State *L, int i) {
   hstate_t *h;
-  if (lua_rawlen(L, i) == sizeof *h && (h = lua_touserdata(L, i)) != NULL &&
+  if (lgb_udlen(L, i) == sizeof *h && (h = lua_touserdata(L, i)) != NULL &&
       h->magic == &statemagic)
     return h;
   return luaL_checkudata(L, i, HCONN_MT);

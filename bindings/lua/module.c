@@ -184,9 +184,7 @@ void lgb_pushshared(lua_State *L, lg_shared_t *o) {
 }
 
 lg_shared_t *lgb_toshared(lua_State *L, int i) {
-  /* rawlen is 0 for anything but a full userdata (or a string or a
-   * table, which touserdata then rejects). */
-  if (lua_rawlen(L, i) == sizeof(lgb_shud_t)) {
+  if (lgb_udlen(L, i) == sizeof(lgb_shud_t)) {
     lgb_shud_t *u = lua_touserdata(L, i);
     if (u != NULL && u->magic == &sharedmagic) return u->obj;
   }

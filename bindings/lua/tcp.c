@@ -59,7 +59,7 @@ static lg_tcp_t *checkopen(lua_State *L, int i, const char *mt) {
  * error message. */
 lg_tcp_t *lgb_checkconn(lua_State *L, int i) {
   tcpud_t *u;
-  if (lua_rawlen(L, i) == sizeof *u && (u = lua_touserdata(L, i)) != NULL &&
+  if (lgb_udlen(L, i) == sizeof *u && (u = lua_touserdata(L, i)) != NULL &&
       u->magic == &connmagic) {
     if (u->t == NULL) luaL_argerror(L, i, "released");
     return u->t;
