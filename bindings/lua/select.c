@@ -19,10 +19,10 @@ static int badop(lua_State *L, int i, int idx) {
  * Reading the cases table is most of a select's cost in C on Lua 5.4,
  * where each API call is some 20-40 instructions: one pass, ops compared
  * by address, the raw get's own type for checks. A select of up to
- * STACK_CASES cases leaves what it read on the stack (one settop at the
- * end, send values at hand); a larger one clears the stack after each
- * case (LuaJIT's C stack allows some 8000 slots) and reads its send
- * cases again. */
+ * STACK_CASES cases leaves what it read on the stack (no settop at all,
+ * send values at hand); a larger one clears the stack after each case
+ * (LuaJIT's C stack allows some 8000 slots) and reads its send cases
+ * again. */
 static int l_select(lua_State *L) {
   lgb_t *b = lgb_get(L);
   lg_scase_t stackcases[STACK_CASES], *cases = stackcases;
