@@ -491,8 +491,14 @@ int lg_enc_str(lg_enc_t *e, const void *s, size_t len);
 /* A function's code, copied (an item of its own tag, LG_TFUNC). */
 int lg_enc_func(lg_enc_t *e, const void *code, size_t len);
 /* Begin table number e->ntables (read it before the call); `narr` and
- * `nrec` are size hints for the decoder, 0 if unknown. */
+ * `nrec` are size hints for the decoder, 0 if unknown. With nrec
+ * LG_ENC_LATER, the header holds room for the hint, and
+ * lg_enc_tablehint(e, at, nrec), with `at` the e->len from just before
+ * this call, writes it once the host has counted (a host that walks a
+ * table once, not once to count and once to write). */
+#define LG_ENC_LATER SIZE_MAX
 int lg_enc_table(lg_enc_t *e, size_t narr, size_t nrec);
+void lg_enc_tablehint(lg_enc_t *e, size_t at, size_t nrec);
 /* End the innermost open table. */
 int lg_enc_end(lg_enc_t *e);
 /* The table numbered `idx` again. */

@@ -149,6 +149,19 @@ int lg_enc_func(lg_enc_t *e, const void *code, size_t len) {
   return putbytes(e, LG_TFUNC, code, len);
 }
 
+/* A later nrec hint: a varint padded to LATER_LEN bytes (continuation
+ * bits on all but the last), so that it can be written in place. */
+#define LATER_LEN 5
+#define LATER_MAX (((uint64_t)1 << (7 * LATER_LEN)) - 1)
+
+static void putpadded(unsigned char *p, uint64_t v) {
+  int i;
+  if (v > LATER_MAX) v = LATER_MAX;  /* a hint: smaller is fine */
+  for (i = 0; i < LATER_LEN - 1; i++, v >>= 7)
+    p[i] = (unsigned char)((v & 0x7f) | 0x80);
+  p[i] = (unsigned char)v;
+}
+
 int lg_enc_table(lg_enc_t *e, size_t narr, size_t nrec) {
   unsigned char tmp[21];
   size_t n;
@@ -157,13 +170,25 @@ int lg_enc_table(lg_enc_t *e, size_t narr, size_t nrec) {
   if (e->depth >= LG_ENC_MAXDEPTH) return fail(e, LG_EINVAL);
   tmp[0] = LG_TTABLE;
   n = 1 + putvarint(tmp + 1, narr);
-  n += putvarint(tmp + n, nrec);
+  if (nrec == LG_ENC_LATER) {
+    putpadded(tmp + n, 0);
+    n += LATER_LEN;
+  } else {
+    n += putvarint(tmp + n, nrec);
+  }
   if ((rc = reserve(e, n)) != 0) return rc;
   memcpy(e->buf + e->len, tmp, n);
   e->len += n;
   e->ntables++;
   e->depth++;
   return 0;
+}
+
+void lg_enc_tablehint(lg_enc_t *e, size_t at, size_t nrec) {
+  size_t p = at + 1;  /* past the tag, then past narr */
+  if (e->err || at >= e->len || e->buf[at] != LG_TTABLE) return;
+  while (p < e->len && (e->buf[p] & 0x80)) p++;
+  if (p + LATER_LEN < e->len) putpadded(e->buf + p + 1, nrec);
 }
 
 int lg_enc_end(lg_enc_t *e) {

@@ -170,6 +170,7 @@ static void walk(lua_State *L, walk_t *w, int i);
 static void walktable(lua_State *L, walk_t *w, int t) {
   lua_Integer idx = -1;
   level_t *lv;
+  size_t at, narr, nall = 0;
   const void *ptr = lua_topointer(L, t);
   uint64_t i, n = w->e->ntables < NPTRS ? w->e->ntables : NPTRS;
   for (i = 0; i < n; i++)
@@ -202,17 +203,12 @@ static void walktable(lua_State *L, walk_t *w, int t) {
     lgb_pushcount(L, (size_t)w->e->ntables);
     lua_rawset(L, w->seen);
   }
-  {
-    /* Size hints, so the decoder makes the table at its size at once
-     * instead of rehashing it as it fills: counting costs less. */
-    size_t narr = lua_rawlen(L, t), nall = 0;
-    lua_pushnil(L);
-    while (lua_next(L, t)) {
-      nall++;
-      lua_pop(L, 1);
-    }
-    check(L, w, lg_enc_table(w->e, narr, nall > narr ? nall - narr : 0));
-  }
+  /* Size hints, so the decoder makes the table at its size at once
+   * instead of rehashing it as it fills; the hash part's is written
+   * after the walk has counted the pairs. */
+  at = w->e->len;
+  narr = lua_rawlen(L, t);
+  check(L, w, lg_enc_table(w->e, narr, LG_ENC_LATER));
   lv = &w->path[w->depth++];
   lua_pushnil(L);
   while (lua_next(L, t)) {
@@ -230,8 +226,10 @@ static void walktable(lua_State *L, walk_t *w, int t) {
     lv->inkey = 0;
     walk(L, w, k + 1);
     lua_pop(L, 1);
+    nall++;
   }
   w->depth--;
+  lg_enc_tablehint(w->e, at, nall > narr ? nall - narr : 0);
   check(L, w, lg_enc_end(w->e));
 }
 
