@@ -226,9 +226,7 @@ static int spin(lg_p_t *p) {
   do {
     for (i = 0; i < 64; i++) {
       if (__atomic_load_n(&p->inboxn, __ATOMIC_ACQUIRE)) return 1;
-#if defined(__x86_64__) || defined(__i386__)
-      __builtin_ia32_pause();
-#endif
+      lg__pause();
     }
   } while (lg_now() < until);
   return 0;

@@ -83,19 +83,25 @@ func spawn(n int) {
 
 // 2. unbuffered ping-pong between two goroutines.
 func pingpong(n int) {
+	result("rt_ns", roundTrips(n))
+}
+
+// ns per round trip over two unbuffered channels (also procs.go's xping:
+// Go's goroutines may share a P or not, as GOMAXPROCS allows).
+func roundTrips(n int) float64 {
 	ping, pong := make(chan int), make(chan int)
 	go func() {
 		for v := range ping {
 			pong <- v
 		}
 	}()
+	defer close(ping)
 	t0 := time.Now()
 	for i := 0; i < n; i++ {
 		ping <- i
 		<-pong
 	}
-	result("rt_ns", nsPer(time.Since(t0), n))
-	close(ping)
+	return nsPer(time.Since(t0), n)
 }
 
 // 3. one producer, one consumer, channel of capacity 128.

@@ -41,26 +41,14 @@ func cpupool(n int) {
 
 // Ping-pong over unbuffered channels (Go's goroutines may share a P).
 func xping(n int) {
-	ping, pong := make(chan int), make(chan int)
-	go func() {
-		for v := range ping {
-			pong <- v
-		}
-	}()
-	t0 := time.Now()
-	for i := 0; i < n; i++ {
-		ping <- i
-		<-pong
-	}
-	result("rtt_ns", nsPer(time.Since(t0), n))
-	close(ping)
+	result("rtt_ns", roundTrips(n))
 }
 
 type order struct {
-	id, z, items, ts int
+	id, z, items, ts  int
 	user, state, note string
-	x, y             float64
-	paid             bool
+	x, y              float64
+	paid              bool
 }
 
 // 10-field values through a channel of capacity 128.

@@ -113,6 +113,19 @@ static inline int lgb_isgthread(lua_State *L, int idx) {
 }
 #endif
 
+/* The userdata at `i` if it is one of this module's kinds whose first
+ * field is `magic` and whose size is `size`, else NULL. A size check and
+ * a load, where luaL_checkudata looks the metatable up in the registry
+ * by name: the checks run on every channel, stream and sync call. The
+ * size check first keeps the load inside a foreign userdata. */
+static inline void *lgb_tomagic(lua_State *L, int i, size_t size,
+                                const void *magic) {
+  const void **u;
+  if (lgb_udlen(L, i) != size || (u = lua_touserdata(L, i)) == NULL)
+    return NULL;
+  return *u == magic ? u : NULL;
+}
+
 static inline lgb_t *lgb_get(lua_State *L) {
   return (lgb_t *)lua_touserdata(L, LGB_P);
 }

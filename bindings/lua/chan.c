@@ -25,11 +25,7 @@ typedef struct chanud_s {
 static const char chanmagic = 0;
 
 static inline chanud_t *tochan(lua_State *L, int i) {
-  if (lgb_udlen(L, i) == sizeof(chanud_t)) {
-    chanud_t *u = lua_touserdata(L, i);
-    if (u != NULL && u->magic == &chanmagic) return u;
-  }
-  return NULL;
+  return lgb_tomagic(L, i, sizeof(chanud_t), &chanmagic);
 }
 
 static int notchan(lua_State *L, int i) {

@@ -70,13 +70,18 @@ static inline int lgb_rawgeti(lua_State *L, int t, int n) {
 #define LUA_OK 0
 #endif
 
-/* A count: an integer on 5.4. */
-static inline void lgb_pushcount(lua_State *L, size_t n) {
+/* An integer: a Lua integer on 5.4, a number on LuaJIT. */
+static inline void lgb_pushint(lua_State *L, int64_t i) {
 #if LGB_HAS_INTEGERS
-  lua_pushinteger(L, (lua_Integer)n);
+  lua_pushinteger(L, (lua_Integer)i);
 #else
-  lua_pushnumber(L, (lua_Number)n);
+  lua_pushnumber(L, (lua_Number)i);
 #endif
+}
+
+/* A count. */
+static inline void lgb_pushcount(lua_State *L, size_t n) {
+  lgb_pushint(L, (int64_t)n);
 }
 
 #endif

@@ -35,16 +35,11 @@ typedef struct hstate_s {
 
 static const char statemagic = 0;
 
-/* The state is checked on every read: a size and a magic number are two
- * loads, where luaL_checkudata's registry lookup by name cost more than
- * parsing a small request. Anything else goes to luaL_checkudata for its
+/* Checked on every read; anything else goes to luaL_checkudata for its
  * error message. */
 static hstate_t *checkstate(lua_State *L, int i) {
-  hstate_t *h;
-  if (lgb_udlen(L, i) == sizeof *h && (h = lua_touserdata(L, i)) != NULL &&
-      h->magic == &statemagic)
-    return h;
-  return luaL_checkudata(L, i, HCONN_MT);
+  hstate_t *h = lgb_tomagic(L, i, sizeof *h, &statemagic);
+  return h != NULL ? h : luaL_checkudata(L, i, HCONN_MT);
 }
 
 static void restart(hstate_t *h) {

@@ -91,23 +91,11 @@ static int64_t optttl(lua_State *L, int i) {
 static void pushmval(lua_State *L, const lg_mval_t *v) {
   switch (v->type) {
   case LG_MBOOL: lua_pushboolean(L, v->u.b); break;
-#if LGB_HAS_INTEGERS
-  case LG_MINT: lua_pushinteger(L, (lua_Integer)v->u.i); break;
-#else
-  case LG_MINT: lua_pushnumber(L, (lua_Number)v->u.i); break;
-#endif
+  case LG_MINT: lgb_pushint(L, v->u.i); break;
   case LG_MNUM: lua_pushnumber(L, (lua_Number)v->u.n); break;
   case LG_MSTR: lua_pushlstring(L, v->u.s.p, v->u.s.len); break;
   default: lua_pushnil(L);
   }
-}
-
-static void pushint(lua_State *L, int64_t i) {
-#if LGB_HAS_INTEGERS
-  lua_pushinteger(L, (lua_Integer)i);
-#else
-  lua_pushnumber(L, (lua_Number)i);
-#endif
 }
 
 static int nomem(lua_State *L) {
@@ -259,7 +247,7 @@ static int l_atomic(lua_State *L) {
 
 /* a:load() -> n   [-0, +1, -] */
 static int at_load(lua_State *L) {
-  pushint(L, lg_atomic_load(checkatomic(L)));
+  lgb_pushint(L, lg_atomic_load(checkatomic(L)));
   return 1;
 }
 
@@ -273,7 +261,7 @@ static int at_store(lua_State *L) {
 /* a:add(d) -> new value   [-0, +1, e] */
 static int at_add(lua_State *L) {
   lg_atomic_t *a = checkatomic(L);
-  pushint(L, lg_atomic_add(a, checkint(L, 2)));
+  lgb_pushint(L, lg_atomic_add(a, checkint(L, 2)));
   return 1;
 }
 

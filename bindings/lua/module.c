@@ -107,11 +107,7 @@ void lgb_tovalue(lua_State *L, lgb_t *b, int idx, lg_value_t *v) {
 void lgb_pushvalue(lua_State *L, lgb_t *b, lg_value_t *v) {
   switch (v->type) {
   case LG_VBOOL: lua_pushboolean(L, v->u.b); break;
-#if LGB_HAS_INTEGERS
-  case LG_VINT: lua_pushinteger(L, (lua_Integer)v->u.i); break;
-#else
-  case LG_VINT: lua_pushnumber(L, (lua_Number)v->u.i); break;
-#endif
+  case LG_VINT: lgb_pushint(L, v->u.i); break;
   case LG_VNUM: lua_pushnumber(L, v->u.n); break;
   case LG_VREF:
     lgb_pushref(L, v->u.ref);
@@ -184,11 +180,8 @@ void lgb_pushshared(lua_State *L, lg_shared_t *o) {
 }
 
 lg_shared_t *lgb_toshared(lua_State *L, int i) {
-  if (lgb_udlen(L, i) == sizeof(lgb_shud_t)) {
-    lgb_shud_t *u = lua_touserdata(L, i);
-    if (u != NULL && u->magic == &sharedmagic) return u->obj;
-  }
-  return NULL;
+  lgb_shud_t *u = lgb_tomagic(L, i, sizeof *u, &sharedmagic);
+  return u != NULL ? u->obj : NULL;
 }
 
 lg_shared_t *lgb_checkshared(lua_State *L, int i, int type,

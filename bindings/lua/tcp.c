@@ -31,8 +31,8 @@ int lgb_pushioerror(lua_State *L, int rc) {
 /* The userdata of a stream or a listener. `magic` tells a stream at
  * once (see lgb_checkconn); a listener's is NULL. */
 typedef struct tcpud_s {
-  lg_tcp_t *t;            /* NULL once released */
   const void *magic;
+  lg_tcp_t *t;            /* NULL once released */
 } tcpud_t;
 
 static const char connmagic = 0;
@@ -53,18 +53,13 @@ static lg_tcp_t *checkopen(lua_State *L, int i, const char *mt) {
   return u->t;
 }
 
-/* Streams are checked a few times a request: a size and a magic number
- * are two loads, where luaL_checkudata's registry lookup by name cost
- * more than the HTTP parse. Anything else takes the long way, for its
- * error message. */
+/* Streams are checked a few times a request; anything else takes the
+ * long way, for its error message. */
 lg_tcp_t *lgb_checkconn(lua_State *L, int i) {
-  tcpud_t *u;
-  if (lgb_udlen(L, i) == sizeof *u && (u = lua_touserdata(L, i)) != NULL &&
-      u->magic == &connmagic) {
-    if (u->t == NULL) luaL_argerror(L, i, "released");
-    return u->t;
-  }
-  return checkopen(L, i, CONN_MT);
+  tcpud_t *u = lgb_tomagic(L, i, sizeof *u, &connmagic);
+  if (u == NULL) return checkopen(L, i, CONN_MT);
+  if (u->t == NULL) luaL_argerror(L, i, "released");
+  return u->t;
 }
 
 int lgb_toaddr(lua_State *L, int i, struct sockaddr_storage *ss) {
@@ -277,8 +272,8 @@ static int c_shutdown(lua_State *L) {
 }
 
 static int close_(lua_State *L, const char *mt) {
-  lg_tcp_t **u = luaL_checkudata(L, 1, mt);
-  if (*u != NULL) lg_tcp_close(*u);
+  tcpud_t *u = luaL_checkudata(L, 1, mt);
+  if (u->t != NULL) lg_tcp_close(u->t);
   lua_pushboolean(L, 1);
   return 1;
 }
@@ -287,9 +282,9 @@ static int c_close(lua_State *L) { return close_(L, CONN_MT); }
 static int ln_close(lua_State *L) { return close_(L, LISTENER_MT); }
 
 static int gc(lua_State *L) {
-  lg_tcp_t **u = lua_touserdata(L, 1);
-  if (*u != NULL) lg_tcp_release(*u);
-  *u = NULL;
+  tcpud_t *u = lua_touserdata(L, 1);
+  if (u->t != NULL) lg_tcp_release(u->t);
+  u->t = NULL;
   return 0;
 }
 

@@ -451,11 +451,7 @@ static void push(lua_State *L, lg_dec_t *d, lg_item_t *it, int tables) {
   case LG_TNIL: lua_pushnil(L); break;
   case LG_TFALSE: lua_pushboolean(L, 0); break;
   case LG_TTRUE: lua_pushboolean(L, 1); break;
-#if LGB_HAS_INTEGERS
-  case LG_TINT: lua_pushinteger(L, (lua_Integer)it->u.i); break;
-#else
-  case LG_TINT: lua_pushnumber(L, (lua_Number)it->u.i); break;
-#endif
+  case LG_TINT: lgb_pushint(L, it->u.i); break;
   case LG_TFLOAT: lua_pushnumber(L, (lua_Number)it->u.n); break;
   case LG_TSTR: lua_pushlstring(L, it->u.s.p, it->u.s.len); break;
   case LG_TREF:
