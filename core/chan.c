@@ -235,7 +235,6 @@ int lg_chan_send(lg_chan_t *c, lg_g_t *g, lg_value_t *v) {
     if ((s = lg__enqueue(g->p, g, &c->sendq)) == NULL) {
       rc = LG_ENOMEM;
     } else {
-      s->c = c;
       s->val = *v;
       lg_park(g->p, g, LG_WSEND);
       rc = LG_PARKED;
@@ -253,7 +252,6 @@ int lg_chan_recv(lg_chan_t *c, lg_g_t *g, lg_value_t *v) {
     if ((s = lg__enqueue(g->p, g, &c->recvq)) == NULL) {
       rc = LG_ENOMEM;
     } else {
-      s->c = c;
       lg_park(g->p, g, LG_WRECV);
       rc = LG_PARKED;
     }
@@ -294,10 +292,7 @@ int lg_chan_close(lg_chan_t *c) {
 lg_sudog_t *lg__chan_enqueue(lg_chan_t *c, lg_g_t *g, int dir, int idx) {
   lg_sudog_t *s = lg__enqueue(g->p, g, dir == LG_SELSEND ? &c->sendq
                                                           : &c->recvq);
-  if (s != NULL) {
-    s->c = c;
-    s->caseidx = idx;
-  }
+  if (s != NULL) s->caseidx = idx;
   return s;
 }
 

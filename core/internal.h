@@ -27,6 +27,13 @@ int lg__wait_io(lg_p_t *p, lg_g_t *g, lg_waitq_t *q, int64_t timeout,
                 int64_t n);
 void lg__wake_io(lg_p_t *p, lg_waitq_t *q, int rc);
 
+/* A goroutine's own timer (lugo.sleep, I/O timeouts): start it to call
+ * fn(t, now) with t->arg = g at `when`, making it on first use (0 or
+ * LG_ENOMEM); stop it if it is pending. lg_p_close frees it with the
+ * G struct. */
+int lg__gtimer_start(lg_g_t *g, lg_timer_fn fn, int64_t when);
+void lg__gtimer_stop(lg_g_t *g);
+
 /* Processors together (proc.c). */
 void lg__setself(lg_p_t *p);
 int lg__stick(lg_p_t *p);

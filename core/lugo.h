@@ -128,7 +128,6 @@ struct lg_sudog_s {
   uv_mutex_t *lock;       /* q's lock and owner, kept: q may go NULL */
   struct lg_shared_s *owner;
   lg_sudog_t *waitlink;   /* next sudog of the same goroutine */
-  lg_chan_t *c;
   lg_value_t val;         /* value to send; owned by the sudog until taken */
   int64_t n;              /* units wanted (semaphore) or kind (rwmutex) */
   int caseidx;            /* select case, 0-based; -1 outside select */
@@ -159,31 +158,35 @@ struct lg_timer_s {
 struct lg_g_s {
   uint64_t id;
   lg_p_t *p;
-  int status;             /* lg_gstatus_t */
-  int reason;             /* lg_wait_t while waiting */
-  int inlinewait;         /* parked by a driver loop on the C stack: a
-                             wake-up only flips the status, it is not
-                             queued */
   int64_t since;          /* ns when it last changed state */
   lg_sudog_t *waiting;    /* sudogs it sits on, chained by waitlink */
-  int xwait;              /* one of them is on a shared object's queue:
-                             a waker on any processor may take it, so
-                             wakers claim it first, and its other sudogs
-                             leave their queues on its own processor
-                             (lg_g_settle), not in the waker's hands */
-  int claimed;            /* atomic: a waker took it (xwait only) */
   lg_g_t *inext;          /* next in its processor's inbox */
-  lg_timer_t sleep;       /* lugo.sleep's timer, embedded: no allocation */
+  lg_timer_t *sleep;      /* lugo.sleep's and I/O timeouts' timer, made
+                             on first use (lg__gtimer) and kept with the
+                             struct: most goroutines never sleep */
   lg_g_t *joiner;         /* goroutine waiting for this one (lugo.run) */
-  /* wake-up results */
-  lg_value_t val;
-  int ok;
-  int sel;
-  int rc;
+  lg_value_t val;         /* wake-up results: val, ok, sel, rc */
   /* host's */
   void *host;
-  uint32_t hostref;
   lg_g_t *allprev, *allnext;
+  int sel;
+  int rc;
+  uint32_t hostref;
+  int claimed;            /* atomic: a waker took it (xwait only) */
+  /* Small fields last, packed: a parked goroutine is mostly this struct
+   * and its coroutine, and there may be a million of them. */
+  uint8_t status;         /* lg_gstatus_t */
+  uint8_t reason;         /* lg_wait_t while waiting */
+  uint8_t inlinewait;     /* parked by a driver loop on the C stack: a
+                             wake-up only flips the status, it is not
+                             queued */
+  uint8_t xwait;          /* one of its sudogs is on a shared object's
+                             queue: a waker on any processor may take it,
+                             so wakers claim it first, and its other
+                             sudogs leave their queues on its own
+                             processor (lg_g_settle), not in the waker's
+                             hands */
+  int8_t ok;
 };
 
 /* ------------------------------------------------------------ processors */

@@ -41,8 +41,6 @@ int lg_p_init(lg_p_t *p, int id) {
   p->maing.p = p;
   p->maing.status = LG_GRUNNING;
   p->maing.inlinewait = 1;
-  p->maing.sleep.idx = -1;
-  p->maing.sleep.p = p;
   p->curg = &p->maing;
   p->nextid = 1;
   lg__setself(p);
@@ -66,7 +64,7 @@ void lg_p_close(lg_p_t *p) {
   if (p->rt != NULL) lg_p_drain(p);
   while ((g = p->allg) != NULL) {
     if (lg_g_unwait(p, g) != 0) lg_g_settle(p, g);
-    lg_timer_stop(&g->sleep);
+    lg__gtimer_stop(g);
     lg__vfree(p, &g->val);
     lg_g_free(p, g);
   }
@@ -74,8 +72,10 @@ void lg_p_close(lg_p_t *p) {
   while (p->ntimers > 0) lg_timer_stop(p->timers[0]);
   lg__free(p->timers);
   lg__free(p->runq);
+  lg__free(p->maing.sleep);
   while ((g = p->gfree) != NULL) {
     p->gfree = g->allnext;
+    lg__free(g->sleep);
     lg__free(g);
   }
   while ((s = p->sudogfree) != NULL) {
@@ -101,16 +101,18 @@ uint64_t lg_p_rand(lg_p_t *p) {
 
 lg_g_t *lg_g_new(lg_p_t *p) {
   lg_g_t *g = p->gfree;
-  if (g != NULL)
+  lg_timer_t *sleep = NULL;  /* a reused struct keeps its timer */
+  if (g != NULL) {
     p->gfree = g->allnext;
-  else if ((g = lg__malloc(sizeof *g)) == NULL)
+    sleep = g->sleep;
+  } else if ((g = lg__malloc(sizeof *g)) == NULL) {
     return NULL;
+  }
   memset(g, 0, sizeof *g);
   g->p = p;
   g->id = p->nextid++;
   g->status = LG_GIDLE;
-  g->sleep.idx = -1;
-  g->sleep.p = p;
+  g->sleep = sleep;
   g->allnext = p->allg;
   if (p->allg != NULL) p->allg->allprev = g;
   p->allg = g;
@@ -120,7 +122,7 @@ lg_g_t *lg_g_new(lg_p_t *p) {
 }
 
 void lg_g_free(lg_p_t *p, lg_g_t *g) {
-  assert(g->waiting == NULL && g->sleep.idx < 0);
+  assert(g->waiting == NULL && (g->sleep == NULL || g->sleep->idx < 0));
   if (g->allprev != NULL) g->allprev->allnext = g->allnext;
   else p->allg = g->allnext;
   if (g->allnext != NULL) g->allnext->allprev = g->allprev;
@@ -313,7 +315,6 @@ lg_sudog_t *lg__enqueue(lg_p_t *p, lg_g_t *g, lg_waitq_t *q) {
     g->xwait = 1;
     lg_shared_retain(q->owner);
   }
-  s->c = NULL;
   s->val.type = LG_VNIL;
   s->n = 0;
   s->caseidx = -1;
@@ -400,7 +401,7 @@ int lg_g_unwait(lg_p_t *p, lg_g_t *g) {
   if (g->status == LG_GWAITING && !claim(g)) return LG_PARKED;
   if (g->status == LG_GWAITING && g->reason == LG_WIO) p->nwaitingio--;
   unwait(p, g);
-  lg_timer_stop(&g->sleep);
+  lg__gtimer_stop(g);
   g->status = LG_GRUNNING;
   g->reason = LG_WNONE;
   return 0;
@@ -425,11 +426,7 @@ int lg__wait_io(lg_p_t *p, lg_g_t *g, lg_waitq_t *q, int64_t timeout,
   if (s == NULL) return LG_ENOMEM;
   s->n = n;
   if (timeout >= 0) {
-    g->sleep.fn = io_timeout;
-    g->sleep.arg = g;
-    g->sleep.c = NULL;
-    g->sleep.period = 0;
-    if (lg_timer_start(&g->sleep, lg_now() + timeout) != 0) {
+    if (lg__gtimer_start(g, io_timeout, lg_now() + timeout) != 0) {
       lg_g_unwait(p, g);
       return LG_ENOMEM;
     }
@@ -444,7 +441,7 @@ void lg__wake_io(lg_p_t *p, lg_waitq_t *q, int rc) {
   lg_g_t *g = s->g;
   g->rc = rc;
   p->nwaitingio--;
-  lg_timer_stop(&g->sleep);
+  lg__gtimer_stop(g);
   lg__wake(p, s, 0);
 }
 

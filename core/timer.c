@@ -1,6 +1,7 @@
 /* Timers: a 4-ary min-heap per P (as Go's), fired by the scheduler and
  * by the P's one libuv timer while the P blocks. */
 #include <assert.h>
+#include <string.h>
 #include "internal.h"
 
 static void heap_set(lg_p_t *p, size_t i, lg_timer_t *t) {
@@ -105,13 +106,27 @@ static void sleep_fire(lg_timer_t *t, int64_t now) {
   lg_ready(t->p, t->arg, 0);
 }
 
+int lg__gtimer_start(lg_g_t *g, lg_timer_fn fn, int64_t when) {
+  lg_timer_t *t = g->sleep;
+  if (t == NULL) {
+    if ((t = lg__malloc(sizeof *t)) == NULL) return LG_ENOMEM;
+    memset(t, 0, sizeof *t);  /* c == NULL: released, never freed */
+    t->idx = -1;
+    t->p = g->p;
+    t->arg = g;
+    g->sleep = t;
+  }
+  t->fn = fn;
+  return lg_timer_start(t, when);
+}
+
+void lg__gtimer_stop(lg_g_t *g) {
+  if (g->sleep != NULL) lg_timer_stop(g->sleep);
+}
+
 int lg_sleep(lg_p_t *p, lg_g_t *g, int64_t when) {
   int rc;
-  g->sleep.fn = sleep_fire;
-  g->sleep.arg = g;
-  g->sleep.c = NULL;
-  g->sleep.period = 0;
-  if ((rc = lg_timer_start(&g->sleep, when)) != 0) return rc;
+  if ((rc = lg__gtimer_start(g, sleep_fire, when)) != 0) return rc;
   lg_park(p, g, LG_WSLEEP);
   return LG_PARKED;
 }

@@ -183,7 +183,7 @@ TEST(sched_unwait_stops_a_sleep) {
   CHECK_EQ(p.ntimers, 1);
   lg_g_unwait(&p, g);
   CHECK_EQ(p.ntimers, 0);
-  CHECK_EQ(g->sleep.idx, -1);
+  CHECK_EQ(g->sleep->idx, -1);
   CHECK_EQ(lg_p_runtimers(&p, INT64_MAX), 0);
   CHECK_EQ(lg_p_runnable(&p), 0);
   lg_g_free(&p, g);
@@ -222,11 +222,45 @@ TEST(sched_g_free_recycles_the_record_as_new) {
   CHECK_EQ(h->sel, 0);
   CHECK_PTR(h->host, NULL);
   CHECK_PTR(h->waiting, NULL);
-  CHECK_EQ(h->sleep.idx, -1);
-  CHECK_PTR(h->sleep.p, &p);
+  CHECK_PTR(h->sleep, NULL);  /* it never slept: no timer */
   CHECK_PTR(h->p, &p);
   lg_g_free(&p, h);
   lg_chan_release(c);
+  P_CLOSE(&p);
+}
+
+TEST(sched_sleep_timer_is_made_once_and_kept_with_the_record) {
+  lg_p_t p;
+  lg_g_t *g, *h;
+  lg_timer_t *t;
+  P_OPEN(&p);
+  g = lg_g_new(&p);
+  CHECK(g != NULL);
+  g->status = LG_GRUNNING;
+  lg_testing_failalloc(1);  /* no memory for the timer: nothing parks */
+  CHECK_RC(lg_sleep(&p, g, lg_now() + 1000000000), LG_ENOMEM);
+  lg_testing_failalloc(0);
+  CHECK_PTR(g->sleep, NULL);
+  CHECK_EQ(g->status, LG_GRUNNING);
+  CHECK_EQ(p.ntimers, 0);
+  CHECK_RC(lg_sleep(&p, g, lg_now() + 1000000000), LG_PARKED);
+  t = g->sleep;
+  CHECK(t != NULL);
+  CHECK_PTR(t->arg, g);
+  lg_g_unwait(&p, g);
+  lg_g_free(&p, g);
+
+  lg_testing_failalloc(1);  /* the recycled record sleeps on its timer */
+  h = lg_g_new(&p);
+  CHECK_PTR(h, g);
+  CHECK_PTR(h->sleep, t);
+  h->status = LG_GRUNNING;
+  CHECK_RC(lg_sleep(&p, h, lg_now()), LG_PARKED);
+  lg_testing_failalloc(0);
+  CHECK_EQ(lg_p_runtimers(&p, INT64_MAX), 1);
+  CHECK_PTR(lg_p_next(&p), h);
+  CHECK_EQ(t->idx, -1);
+  lg_g_free(&p, h);
   P_CLOSE(&p);
 }
 

@@ -162,7 +162,7 @@ TEST(timer_sleep_parks_and_the_timer_readies_g) {
   CHECK_EQ(g->status, LG_GWAITING);
   CHECK_EQ(lg_p_runtimers(&p, when), 1);
   CHECK_EQ(g->status, LG_GRUNNABLE);
-  CHECK_EQ(g->sleep.idx, -1);
+  CHECK_EQ(g->sleep->idx, -1);
   CHECK_EQ(p.ntimers, 0);
   CHECK_EQ(lg_p_runnable(&p), 1);
   CHECK_PTR(lg_p_next(&p), g);
