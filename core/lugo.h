@@ -158,7 +158,7 @@ struct lg_timer_s {
 struct lg_g_s {
   uint64_t id;
   lg_p_t *p;
-  int64_t since;          /* ns when it last changed state */
+  int64_t since;          /* when it parked, on its processor's clock */
   lg_sudog_t *waiting;    /* sudogs it sits on, chained by waitlink */
   lg_g_t *inext;          /* next in its processor's inbox */
   lg_timer_t *sleep;      /* lugo.sleep's and I/O timeouts' timer, made
@@ -217,6 +217,8 @@ struct lg_p_s {
   lg_g_t **runq;
   size_t rqhead, rqlen, rqcap;
   unsigned schedtick;
+  int64_t clock;          /* atomic: a recent lg_now(), what lg_park
+                             stamps (see lg_p_clock) */
   lg_g_t *curg;           /* running goroutine, or &maing */
   lg_g_t maing;           /* the host's own thread, never in a queue */
   lg_g_t *allg;           /* live goroutines, for introspection */
@@ -290,6 +292,14 @@ int lg_p_poll(lg_p_t *p, int block);
 
 /* 64-bit random for select's poll order. */
 uint64_t lg_p_rand(lg_p_t *p);
+
+/* The processor's clock: lg_now() as of its last look at the timers, its
+ * last wait, and every few dozen goroutine switches, so that a park, which
+ * stamps g->since from it, reads no clock (that read cost a ping-pong
+ * round trip a tenth of its time). A host that watches its processors from
+ * another thread (sysmon) may set it too, which bounds how stale it gets
+ * while one goroutine runs long. */
+void lg_p_clock(lg_p_t *p, int64_t now);
 
 /* --------------------------------------------------------------- runtime
  * Processors of one process, each driven by one thread (P0 by the host's

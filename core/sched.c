@@ -43,6 +43,7 @@ int lg_p_init(lg_p_t *p, int id) {
   p->maing.inlinewait = 1;
   p->curg = &p->maing;
   p->nextid = 1;
+  p->clock = lg_now();
   lg__setself(p);
   if ((rc = uv_loop_init(&p->loop)) != 0) return rc;
   if ((rc = uv_timer_init(&p->loop, &p->uvtimer)) != 0) {
@@ -165,11 +166,14 @@ void lg_ready(lg_p_t *p, lg_g_t *g, int next) {
   runq_put(p, g);
 }
 
+void lg_p_clock(lg_p_t *p, int64_t now) {
+  __atomic_store_n(&p->clock, now, __ATOMIC_RELAXED);
+}
+
 void lg_park(lg_p_t *p, lg_g_t *g, int reason) {
-  (void)p;
   g->status = LG_GWAITING;
   g->reason = reason;
-  g->since = lg_now();
+  g->since = __atomic_load_n(&p->clock, __ATOMIC_RELAXED);
 }
 
 static lg_g_t *next_g(lg_p_t *p);
@@ -186,7 +190,9 @@ static lg_g_t *next_g(lg_p_t *p) {
   if (++p->schedtick % TIMER_CHECK_TICKS == 0) {
     /* A run queue that never drains must not starve timers or the
      * network: poll both without blocking now and then. */
-    if (p->ntimers > 0) lg_p_runtimers(p, lg_now());
+    int64_t now = lg_now();
+    lg_p_clock(p, now);
+    if (p->ntimers > 0) lg_p_runtimers(p, now);
     if (p->nwaitingio > 0 || p->nsources > 0)
       uv_run(&p->loop, UV_RUN_NOWAIT);
   }
@@ -292,7 +298,11 @@ int lg_p_poll(lg_p_t *p, int block) {
     if (stuck) lg__unstick(p);
     lg_p_drain(p);
   }
-  p->stats.idle += lg_now() - now;
+  {
+    int64_t woke = lg_now();
+    lg_p_clock(p, woke);
+    p->stats.idle += woke - now;
+  }
   return 0;
 }
 

@@ -172,6 +172,21 @@ describe("introspection", function()
       end
     end)
 
+    it("says how long each waiter has waited", function()
+      local gate = lugo.chan()
+      lugo.go(function() gate:recv() end)
+      lugo.yield()  -- parked from here
+      lugo.sleep(0.05)
+      local d = lugo.dump()
+      gate:close()
+      lugo.run()
+      local secs = tonumber(d:match("chan receive, ([%d.]+) s%]"))
+      assert(secs, d)
+      -- the park is dated by the processor's clock, which is at most a
+      -- few dozen switches or one sysmon tick (2 ms) old
+      assert.is_true(secs >= 0.045 and secs < 5, d)
+    end)
+
     it("shows the goroutine that calls it as running", function()
       local d = lugo.run(function() return lugo.dump() end)
       assert.truthy(("\n" .. d):find("\ngoroutine %d+[^\n]*running"), d)

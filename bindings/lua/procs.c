@@ -380,6 +380,7 @@ static void check(lgb_rt_t *rt, lg_p_t *p, pthread_t t, int64_t now) {
   mon_t *m = &rt->mon[p->id];
   uint64_t sw = __atomic_load_n(&p->stats.switches, __ATOMIC_RELAXED);
   lg_g_t *g = __atomic_load_n(&p->curg, __ATOMIC_RELAXED);
+  lg_p_clock(p, now);  /* while a goroutine runs long, parks stay dated */
   if (g == &p->maing || sw != m->switches) {
     m->switches = sw;
     m->since = now;
