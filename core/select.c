@@ -60,7 +60,7 @@ int lg_select(lg_p_t *p, lg_g_t *g, lg_scase_t *cases, int n, int block,
     int j;
     uv_mutex_t *l;
     if (cases[i].c == NULL) continue;
-    j = randn(p, norder + 1);
+    j = norder > 0 ? randn(p, norder + 1) : 0;
     order[norder++] = order[j];
     order[j] = i;
     if ((l = lg__chan_lock(cases[i].c)) != NULL) locks[nlocks++] = l;
