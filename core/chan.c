@@ -7,9 +7,11 @@
  * waiting receiver, one with room has no waiting sender. */
 #include "internal.h"
 
+/* lua/lugo/ffi.lua mirrors everything from `shared` to `sendq` to send
+ * and receive on a local channel's ring without a call: keep that prefix
+ * in one piece, and lg_chan_layout's list in step with it. */
 struct lg_chan_s {
   lg_shared_t hdr;        /* refs: atomic only when shared */
-  lg_p_t *p;              /* NULL when shared */
   int shared;
   int closed;
   size_t cap;             /* capacity promised to the user */
@@ -19,6 +21,7 @@ struct lg_chan_s {
                              until it fills */
   lg_value_t *buf;
   lg_waitq_t recvq, sendq;
+  lg_p_t *p;              /* NULL when shared */
   uv_mutex_t lock;        /* shared only */
 };
 
@@ -69,6 +72,20 @@ lg_chan_t *lg_chan_newshared(size_t cap) {
     c->recvq.owner = c->sendq.owner = &c->hdr;
   }
   return c;
+}
+
+int lg_chan_layout(size_t *off, int n) {
+  const size_t all[] = {
+    offsetof(lg_chan_t, shared), offsetof(lg_chan_t, closed),
+    offsetof(lg_chan_t, cap), offsetof(lg_chan_t, count),
+    offsetof(lg_chan_t, head), offsetof(lg_chan_t, bufcap),
+    offsetof(lg_chan_t, buf), offsetof(lg_chan_t, recvq.first),
+    offsetof(lg_chan_t, sendq.first), sizeof(lg_value_t)
+  };
+  const int nall = (int)(sizeof all / sizeof all[0]);
+  int i;
+  for (i = 0; i < n && i < nall; i++) off[i] = all[i];
+  return nall;
 }
 
 int lg_chan_isshared(const lg_chan_t *c) {

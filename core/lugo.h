@@ -415,6 +415,12 @@ int lg_chan_close(lg_chan_t *c);
  * lg_chan_release, from any processor. */
 lg_chan_t *lg_chan_newshared(size_t cap);
 int lg_chan_isshared(const lg_chan_t *c);
+/* For a binding that reads a local channel's ring itself (lua/lugo/ffi.lua
+ * through LuaJIT's FFI): fills off[0..n) with the byte offsets of the
+ * channel's shared, closed, cap, count, head, bufcap, buf, recvq.first and
+ * sendq.first, then sizeof(lg_value_t); returns how many that list holds,
+ * so a reader built for another list can tell. */
+int lg_chan_layout(size_t *off, int n);
 
 /* ---------------------------------------------------------------- select */
 enum { LG_SELRECV = 1, LG_SELSEND = 2 };

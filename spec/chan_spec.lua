@@ -418,6 +418,149 @@ describe("lugo.chan", function()
     end)
   end)
 
+  -- On LuaJIT, lua/lugo/ffi.lua sends and receives on a local channel's
+  -- ring itself while nobody waits on it; these pin what it must keep.
+  describe("a buffered channel's ring", function()
+    it("keeps FIFO order while the head wraps around", function()
+      local ch = lugo.chan(3)
+      local f = function() end
+      local values = { 1, 2.5, true, false, "s", {}, f, -0.0, 2 ^ 53, "", {} }
+      local sent, got = 0, {}
+      for round = 1, 200 do
+        for _ = 1, math.min(round % 3 + 1, 3 - #ch) do  -- the head moves
+          sent = sent + 1
+          ch:send(values[sent % #values + 1])
+        end
+        while #ch > round % 2 do got[#got + 1] = ch:recv() end
+      end
+      while #ch > 0 do got[#got + 1] = ch:recv() end
+      assert.equal(sent, #got)
+      for i = 1, sent do assert.equal(values[i % #values + 1], got[i]) end
+    end)
+
+    it("carries every kind of value, tables and functions by identity", function()
+      local co = coroutine.create(function() end)
+      local t, f = {}, function() end
+      local values = { 0, -7, 0.5, -1e300, 2 ^ 60, math.huge, true, false,
+                       "", "text", t, f, print, co, lugo.chan() }
+      local ch = lugo.chan(4)
+      for round = 1, 3 do  -- the ring has wrapped by the second round
+        for i = 1, #values, 4 do
+          for k = i, math.min(i + 3, #values) do ch:send(values[k]) end
+          for k = i, math.min(i + 3, #values) do
+            local v, ok = ch:recv()
+            assert.is_true(ok)
+            assert.equal(values[k], v, "round " .. round .. ", value " .. k)
+          end
+        end
+      end
+      local nan = ch:trysend(0 / 0) and ch:recv()
+      assert.is_true(nan ~= nan)
+    end)
+
+    it("wraps before it has grown to its capacity, then grows", function()
+      local ch = lugo.chan(1000)
+      for i = 1, 30 do  -- one value at a time: the first 8 slots, wrapping
+        ch:send(i)
+        assert.same({ i, true }, { ch:recv() })
+      end
+      for i = 1, 500 do ch:send(i) end  -- wraps, then grows past 8 slots
+      assert.equal(500, #ch)
+      for i = 1, 500 do assert.same({ i, true }, { ch:tryrecv() }) end
+      assert.same({ n = 2, nil, nil }, h.pack(ch:tryrecv()))
+    end)
+
+    it("drains a closed channel in order, then gives nil, false", function()
+      local ch = lugo.chan(3)
+      ch:send("a")
+      assert.equal("a", (ch:recv()))
+      ch:send("b")
+      ch:send({ "c" })
+      ch:send(false)  -- the tail has wrapped past the head
+      ch:close()
+      assert.has_error(function() ch:send(1) end, "send on closed channel")
+      assert.equal("b", (ch:recv()))
+      assert.same({ "c" }, (ch:recv()))
+      assert.same({ false, true }, { ch:tryrecv() })
+      assert.same({ n = 2, nil, false }, h.pack(ch:recv()))
+      assert.same({ n = 2, nil, false }, h.pack(ch:tryrecv()))
+    end)
+
+    it("lets a parked sender's value in behind the buffered ones", function()
+      local ch = lugo.chan(3)
+      ch:send(0)
+      ch:recv()  -- the head is at slot 1 from here
+      for i = 1, 3 do ch:send(i) end
+      assert.is_false(ch:trysend("no room"))
+      local done = {}
+      for i = 4, 5 do
+        lugo.go(function() ch:send(i); done[#done + 1] = i end)
+        lugo.yield()
+      end
+      assert.same({}, done)
+      assert.equal(3, #ch)
+      for i = 1, 5 do assert.equal(i, (ch:recv())) end
+      lugo.run()
+      table.sort(done)  -- the order they run in is the scheduler's
+      assert.same({ 4, 5 }, done)
+      assert.same({ n = 2, nil, nil }, h.pack(ch:tryrecv()))
+    end)
+
+    it("hands a value to a parked receiver, not to the ring", function()
+      local ch = lugo.chan(3)
+      ch:send(1)
+      ch:recv()
+      local got = {}
+      lugo.go(function() got[1] = ch:recv() end)
+      lugo.yield()
+      ch:send("direct")
+      ch:send("buffered")
+      assert.equal(1, #ch)
+      lugo.run()
+      assert.same({ "direct" }, got)
+      assert.equal("buffered", (ch:recv()))
+    end)
+
+    it("is the same ring that #ch, select and close see", function()
+      local ch = lugo.chan(2)
+      ch:send("x")
+      assert.equal(1, #ch)
+      local i, v, ok = lugo.select { { "recv", ch } }
+      assert.same({ 1, "x", true }, { i, v, ok })
+      assert.equal(1, (lugo.select { { "send", ch, "y" } }))
+      assert.is_true(ch:trysend("z"))
+      assert.is_nil((lugo.select { { "send", ch, "w" }, default = true }))
+      assert.same({ "y", "z" }, { ch:recv(), (ch:recv()) })
+      assert.matches("^lugo%.chan %(0/2%)", tostring(ch))
+    end)
+
+    it("gives each table's slot back once it is received", function()
+      local ch = lugo.chan(8)
+      local before = collectgarbage("count")
+      for _ = 1, 20000 do
+        ch:send({})
+        ch:recv()
+      end
+      collectgarbage()
+      collectgarbage()
+      assert.is_true(collectgarbage("count") < before + 256)
+    end)
+
+    it("reads the layout the core reports (LuaJIT)", function()
+      if not jit then return end
+      local ffi = require "ffi"
+      local C = ffi.load(package.searchpath("lugo.core", package.cpath))
+      local fields = { "shared", "closed", "cap", "count", "head", "bufcap",
+                       "buf", "recvq", "sendq" }
+      local off = ffi.new("size_t[?]", #fields + 1)
+      assert.equal(#fields + 1, C.lg_chan_layout(off, #fields + 1))
+      for i, f in ipairs(fields) do
+        assert.equal(tonumber(off[i - 1]), ffi.offsetof("lugo_chan", f), f)
+      end
+      assert.equal(tonumber(off[#fields]), ffi.sizeof("lugo_value"))
+    end)
+  end)
+
   describe("shared channels on one processor", function()
     it("carry numbers and booleans as they are, tables as copies, in order",
       function()

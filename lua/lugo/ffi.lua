@@ -11,6 +11,11 @@
 -- for numbers and booleans; what they deliver encoded (LG_VBLOB) is
 -- decoded by core._takeblob, and other values go through the C API,
 -- which encodes them.
+--
+-- A local channel's ring is read and written here without any call when
+-- no goroutine waits on it and the ring has room (or a value): the
+-- common buffered case. That mirrors the core's struct lg_chan_s, so it
+-- is installed only when lg_chan_layout reports the layout mirrored here.
 local ffi = require "ffi"
 local core = require "lugo.core"
 
@@ -30,6 +35,10 @@ int lg_select(void *p, void *g, lugo_scase *cases, int n, int block,
 int lg_chan_tryrecv(void *c, lugo_value *v);
 uint32_t lgb_ffi_ref(void *b);
 void lgb_ffi_unref(void *b, uint32_t slot);
+int lg_chan_layout(size_t *off, int n);
+typedef struct lugo_waitq {
+  void *first, *last, *onleave, *lock, *owner;
+} lugo_waitq;
 ]]
 
 local getmetatable, type, tonumber = getmetatable, type, tonumber
@@ -56,29 +65,54 @@ local MAXCASES = 64
 local scases = ffi.new("lugo_scase[?]", MAXCASES)
 local chosen, okp = ffi.new("int[1]"), ffi.new("int[1]")
 
---- A number or boolean into sv, for a shared channel: true, or false
--- when the value needs encoding (the C API does that).
-local function inline(v)
+--- The channel type mirroring core/chan.c's struct lg_chan_s up to sendq,
+-- or nil when the core's layout is not the one mirrored here.
+local function chantype()
+  local fields = { "shared", "closed", "cap", "count", "head", "bufcap",
+                   "buf", "recvq", "sendq" }  -- lugo_waitq's first is first
+  local off = ffi.new("size_t[?]", #fields + 1)
+  if C.lg_chan_layout(off, #fields + 1) ~= #fields + 1 then return nil end
+  local hdr = tonumber(off[0])  -- the core's own header, opaque here
+  ffi.cdef(([[
+typedef struct lugo_chan {
+  char hdr[%d];
+  int shared, closed;
+  size_t cap, count, head, bufcap;
+  lugo_value *buf;
+  lugo_waitq recvq, sendq;
+} lugo_chan;
+]]):format(hdr))
+  for i, f in ipairs(fields) do
+    if ffi.offsetof("lugo_chan", f) ~= tonumber(off[i - 1]) then return nil end
+  end
+  if ffi.sizeof("lugo_value") ~= tonumber(off[#fields]) then return nil end
+  return ffi.typeof("lugo_chan *")
+end
+local chan_p = chantype()
+
+--- A number or boolean into the lugo_value d, for a shared channel:
+-- true, or false when the value needs encoding (the C API does that).
+local function inline(v, d)
   local tv = type(v)
   if tv == "number" then
-    sv.type, sv.u.n = VNUM, v
+    d.type, d.u.n = VNUM, v
     return true
   elseif tv == "boolean" then
-    sv.type, sv.u.b = VBOOL, v and 1 or 0
+    d.type, d.u.b = VBOOL, v and 1 or 0
     return true
   end
   return false
 end
 
---- Put v into sv. Returns the slot taken, 0 for none, false when the
--- value cannot go the fast way (nil, or no slot to be had).
-local function encode(b, v)
-  if inline(v) then return 0 end
+--- Put v into the lugo_value d. Returns the slot taken, 0 for none,
+-- false when the value cannot go the fast way (nil, or no slot to be had).
+local function encode(b, v, d)
+  if inline(v, d) then return 0 end
   if v == nil then return false end
   local s = C.lgb_ffi_ref(b)
   if s == 0 then return false end
   slots[s] = v
-  sv.type, sv.u.ref = VREF, s
+  d.type, d.u.ref = VREF, s
   return s
 end
 
@@ -87,20 +121,86 @@ local function unslot(b, s)
   C.lgb_ffi_unref(b, s)
 end
 
---- The value in rv, taking it out of its slot.
-local function decode(b)
-  local t = rv.type
-  if t == VNUM then return rv.u.n end
+--- The value in the lugo_value d, taking it out of its slot.
+local function decode(b, d)
+  local t = d.type
+  if t == VNUM then return d.u.n end
   if t == VREF then
-    local s = rv.u.ref
+    local s = d.u.ref
     local v = slots[s]
     unslot(b, s)
     return v
   end
-  if t == VBOOL then return rv.u.b ~= 0 end
-  if t == VINT then return tonumber(rv.u.i) end
-  if t == VBLOB then return takeblob(tonumber(cast(uintptr, rv.u.blob))) end
+  if t == VBOOL then return d.u.b ~= 0 end
+  if t == VINT then return tonumber(d.u.i) end
+  if t == VBLOB then return takeblob(tonumber(cast(uintptr, d.u.blob))) end
   return nil
+end
+
+--- Wrap the send and receive methods of `m` with the ring fast path: a
+-- local channel's ring is used here as core/chan.c's trysend and tryrecv
+-- use it when no goroutine waits on the other side. Anything else (a
+-- waiting goroutine, a full ring or one still to grow, a closed channel,
+-- nil, a shared channel) goes on to the methods wrapped.
+local function ring(m)
+  local send, recv, trysend, tryrecv = m.send, m.recv, m.trysend, m.tryrecv
+
+  --- Append v to the ring of ch, a local channel: true, or false when
+  -- the core must decide.
+  local function put(ch, v)
+    local u = cast(chanud_p, ch)
+    local c = cast(chan_p, u.c)
+    local n, size = c.count, c.bufcap
+    -- Growing the ring is left to the core: n < bufcap, not n < cap.
+    if c.closed ~= 0 or c.recvq.first ~= nil or n >= size then return false end
+    local i = c.head + n
+    if i >= size then i = i - size end
+    if not encode(u.b, v, c.buf[i]) then return false end  -- nil, or no slot
+    c.count = n + 1
+    return true
+  end
+
+  --- Take the head of the ring of c, a local channel's core: the
+  -- lugo_value it held, or nil when the core must decide (a sender waits:
+  -- its value takes the freed place, in order). The slot keeps its value
+  -- until a later send, so the caller decodes it in place.
+  local function take(c)
+    c = cast(chan_p, c)
+    local n = c.count
+    if n == 0 or c.sendq.first ~= nil then return nil end
+    local h = c.head
+    c.head = h + 1 < c.bufcap and h + 1 or 0
+    c.count = n - 1
+    return c.buf[h]
+  end
+
+  function m.send(ch, v)
+    if getmetatable(ch) == chan_mt and put(ch, v) then return end
+    return send(ch, v)
+  end
+
+  function m.trysend(ch, v)
+    if getmetatable(ch) == chan_mt and put(ch, v) then return true end
+    return trysend(ch, v)
+  end
+
+  function m.recv(ch)
+    if getmetatable(ch) == chan_mt then
+      local u = cast(chanud_p, ch)
+      local d = take(u.c)
+      if d then return decode(u.b, d), true end
+    end
+    return recv(ch)
+  end
+
+  function m.tryrecv(ch)
+    if getmetatable(ch) == chan_mt then
+      local u = cast(chanud_p, ch)
+      local d = take(u.c)
+      if d then return decode(u.b, d), true end
+    end
+    return tryrecv(ch)
+  end
 end
 
 --- Wrap the C API methods of `m` (the channel methods) and `lugo`'s select
@@ -110,7 +210,7 @@ return function(m, lugo, check)
 
   function m.send(ch, v)
     local mt = getmetatable(ch)
-    if mt == shared_mt and inline(v) then
+    if mt == shared_mt and inline(v, sv) then
       local u = cast(chanud_p, ch)
       local rc = C.lg_chan_trysend(u.c, sv)
       if rc == EAGAIN then rc = C.lg_chan_send(u.c, C.lgb_ffi_curg(u.b), sv) end
@@ -119,7 +219,7 @@ return function(m, lugo, check)
     elseif mt == chan_mt then
       local u = cast(chanud_p, ch)
       local b = u.b
-      local s = encode(b, v)
+      local s = encode(b, v, sv)
       if s then
         -- Try first: a buffered send needs no goroutine, one call less.
         local rc = C.lg_chan_trysend(u.c, sv)
@@ -139,7 +239,7 @@ return function(m, lugo, check)
       local b = u.b
       local rc = C.lg_chan_tryrecv(u.c, rv)
       if rc == EAGAIN then rc = C.lg_chan_recv(u.c, C.lgb_ffi_curg(b), rv) end
-      if rc == OK then return decode(b), true end
+      if rc == OK then return decode(b, rv), true end
       if rc == ECLOSED then return nil, false end
       if rc == PARKED then return park() end
     end
@@ -148,13 +248,13 @@ return function(m, lugo, check)
 
   function m.trysend(ch, v)
     local mt = getmetatable(ch)
-    if mt == shared_mt and inline(v) then
+    if mt == shared_mt and inline(v, sv) then
       local rc = C.lg_chan_trysend(cast(chanud_p, ch).c, sv)
       if rc == OK then return true end
       if rc == EAGAIN then return false end
     elseif mt == chan_mt then
       local u = cast(chanud_p, ch)
-      local s = encode(u.b, v)
+      local s = encode(u.b, v, sv)
       if s then
         local rc = C.lg_chan_trysend(u.c, sv)
         if rc == OK then return true end
@@ -170,7 +270,7 @@ return function(m, lugo, check)
     if mt == chan_mt or mt == shared_mt then
       local u = cast(chanud_p, ch)
       local rc = C.lg_chan_tryrecv(u.c, rv)
-      if rc == OK then return decode(u.b), true end
+      if rc == OK then return decode(u.b, rv), true end
       if rc == ECLOSED then return nil, false end
       return nil, nil
     end
@@ -210,7 +310,7 @@ return function(m, lugo, check)
     for i = 1, n do
       local sc = scases[i - 1]
       if sc.dir == 2 and sc.c ~= nil then
-        if not encode(b, cases[i][3]) then
+        if not encode(b, cases[i][3], sc.val) then
           for k = 0, i - 2 do  -- give back the slots taken so far
             local val = scases[k].val
             if scases[k].dir == 2 and scases[k].c ~= nil and val.type == VREF then
@@ -219,7 +319,6 @@ return function(m, lugo, check)
           end
           return cselect(cases)
         end
-        sc.val = sv
       end
     end
     if b == nil then return cselect(cases) end  -- no channel at all
@@ -231,10 +330,12 @@ return function(m, lugo, check)
     if rc == OK then
       local i = chosen[0]
       if scases[i].dir == 2 then return i + 1 end
-      return i + 1, decode(b), okp[0] ~= 0
+      return i + 1, decode(b, rv), okp[0] ~= 0
     end
     if rc == PARKED then return check(park()) end
     if rc == EAGAIN then return nil end
     return cselect(cases)  -- raise what needs raising
   end
+
+  if chan_p then ring(m) end
 end
