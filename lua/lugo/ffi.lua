@@ -163,7 +163,10 @@ local function ring(m)
   --- Take the head of the ring of c, a local channel's core: the
   -- lugo_value it held, or nil when the core must decide (a sender waits:
   -- its value takes the freed place, in order). The slot keeps its value
-  -- until a later send, so the caller decodes it in place.
+  -- until a later send, so the caller decodes it in place. (Only a __gc
+  -- metamethod sending on this same full channel while the interpreter
+  -- decodes could overwrite it first; the C path's shared rv has the same
+  -- window for one that receives.)
   local function take(c)
     c = cast(chan_p, c)
     local n = c.count
