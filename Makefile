@@ -92,8 +92,14 @@ test: deps-test
 run: check-lua build/$(LUA)/lugo/core.so
 	LUGO_LUA=$(LUA) bin/lugo examples/worker_pool.lua
 
-bench: all deps-bench
+bench: all deps-bench build/lua5.4/bench/capi.so build/luajit/bench/capi.so
 	bench/run.sh
+
+# bench/capi.c: the C API floor the benchmarks print beside lugo.
+build/%/bench/capi.so: bench/capi.c | deps
+	@mkdir -p $(@D)
+	$(CC) $(BASE) -Werror $(CFLAGS) $(shell pkg-config --cflags $*) \
+	  -shared -o $@ $<
 
 # LuaRocks installs LuaJIT modules as Lua 5.1 ones; give it LuaJIT's headers.
 ifeq ($(LUA),luajit)

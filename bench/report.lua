@@ -21,6 +21,8 @@ local ROWS = {
   { "select_timeout", "4c select+after(1)", "select_ns", "ns/select" },
   { "pool", "5 worker pool", "job_ns", "ns/job" },
   { "pool", "", "overhead_ns", "sched ns/job" },
+  { "capi", "5b C API floor", "select_ns", "ns/select" },
+  { "capi", "", "calls_ns", "ns/4 calls" },
   { "sleep", "6 sleepers", "wall_s", "wall s" },
   { "sleep", "", "peak_rss_mb", "peak RSS MB" },
   { "sleep", "", "late_min_ms", "late min ms" },
@@ -135,6 +137,10 @@ print(("4  two producers send %s each; one consumer selects: a) blocking on two"
   .. " c) as a) plus a new after(1) case each time"):format(size(1e6)))
 print(("5  %s jobs (sum 1..100) to 4 workers over jobs/results channels of"
   .. " capacity 128; sched = (pool time - serial time) / N"):format(size(1e6)))
+print(("5b %s calls, no channel work: a select+default loop reading 2 cases,"
+  .. " and a job's 4 channel method calls, through C functions that only read"
+  .. " their arguments (bench/capi.c): the floor under 4b and 5 sched of any C"
+  .. " API binding (pure columns only)"):format(size(1e7)))
 print(("6  %s goroutines sleep a random 0-1 s; late = actual wake - intended")
   :format(size(1e5)))
 if #notes > 0 then

@@ -30,7 +30,7 @@ cd "$ROOT"
 SCALE=${BENCH_SCALE:-1}
 TIMEOUT=${BENCH_TIMEOUT:-120}
 REPEAT=${BENCH_REPEAT:-2}
-ALL_WORKLOADS="spawn coroutine pingpong buffered select_block select_default select_timeout pool sleep"
+ALL_WORKLOADS="spawn coroutine pingpong buffered select_block select_default select_timeout pool capi sleep"
 ALL_COLUMNS="lugo-5.4 lugo-jit go pure-5.4 pure-jit"
 WORKLOADS=${BENCH_WORKLOADS:-$ALL_WORKLOADS}
 COLUMNS=${BENCH_COLUMNS:-$ALL_COLUMNS}
@@ -79,8 +79,11 @@ fi
 # One process: column workload ------------------------------------------------
 run_one() {
   local col=$1 w=$2 cmd=()
-  # The bare-coroutine floor is the interpreter's, not a runtime's.
-  case $col in go|lugo-*) [ "$w" = coroutine ] && return 0 ;; esac
+  # The bare-coroutine and C API floors are the interpreter's, not a
+  # runtime's.
+  case $col in
+    go|lugo-*) case $w in coroutine|capi) return 0 ;; esac ;;
+  esac
   case $col in
     lugo-5.4) cmd=(env LUA_PATH="$LUGO_PATH" LUA_CPATH="$ROOT/build/lua5.4/?.so;;"
                   lua5.4 bench/workloads.lua lugo "$w" "scale=$SCALE") ;;
@@ -88,16 +91,21 @@ run_one() {
                   luajit bench/workloads.lua lugo "$w" "scale=$SCALE") ;;
     go)       cmd=(env GOMAXPROCS=1 "$GOBENCH" -w "$w" -scale "$SCALE") ;;
     pure-5.4) [ "$w" = sleep ] && return 0   # no wall clock: n/a
-              cmd=(lua5.4 bench/workloads.lua purelua "$w" "scale=$SCALE") ;;
-    pure-jit) cmd=(luajit bench/workloads.lua purelua "$w" "scale=$SCALE") ;;
+              cmd=(env LUA_CPATH="$ROOT/build/lua5.4/bench/?.so;;"
+                  lua5.4 bench/workloads.lua purelua "$w" "scale=$SCALE") ;;
+    pure-jit) cmd=(env LUA_CPATH="$ROOT/build/luajit/bench/?.so;;"
+                  luajit bench/workloads.lua purelua "$w" "scale=$SCALE") ;;
     *) echo "unknown column $col" >&2; return 1 ;;
   esac
   local so
   case $col in
     lugo-5.4) so=build/lua5.4/lugo/core.so ;;
     lugo-jit) so=build/luajit/lugo/core.so ;;
+    pure-5.4) so=build/lua5.4/lugo/core.so ;;
+    pure-jit) so=build/luajit/lugo/core.so ;;
     *) so= ;;
   esac
+  [ "$w" = capi ] && so=${so%/lugo/core.so}/bench/capi.so
   if [ -n "$so" ] && [ ! -f "$so" ]; then
     grep -qF "$col $w " "$ERRORS" ||
       echo "$col $w $so missing (run make first)" >>"$ERRORS"

@@ -217,6 +217,32 @@ W.pool = { n = 1000000, fn = function(n)
   result("overhead_ns", (pt - st) * 1e9 / n)
 end }
 
+-- 5b. The floor under workloads 4b and 5: the loops of select+default and
+-- of a pool job's four channel calls, against C functions (bench/capi.c)
+-- that only read their arguments through the C API, as lugo's must, and
+-- do no channel work. Run only in the pure-Lua columns (bench/run.sh).
+W.capi = { n = 10000000, fn = function(n)
+  local capi = require "capi"
+  local select, ch = capi.select, capi.chan
+  local cases = { { "recv", ch }, { "recv", ch }, default = true }
+  local s, t0 = 0, now()
+  for _ = 1, n do
+    local i, v = select(cases)
+    if i then s = s + v end
+  end
+  result("select_ns", (now() - t0) * 1e9 / n)
+  local jobs, results = ch, ch
+  t0 = now()
+  for j = 1, n do
+    jobs:send(j)
+    local v = jobs:recv()
+    results:send(v)
+    s = s + results:recv()
+  end
+  result("calls_ns", (now() - t0) * 1e9 / n)
+  assert(s == 2 * 42 * n)
+end }
+
 -- 6. n goroutines sleep a random 0-1 s each; how late do they wake?
 W.sleep = { n = 100000, fn = function(n)
   math.randomseed(42)
