@@ -162,7 +162,7 @@ struct lg_g_s {
   lg_sudog_t *waiting;    /* sudogs it sits on, chained by waitlink */
   lg_g_t *inext;          /* next in its processor's inbox */
   lg_timer_t *sleep;      /* lugo.sleep's and I/O timeouts' timer, made
-                             on first use (lg__gtimer) and kept with the
+                             on first use (lg__gtimer_start), kept with the
                              struct: most goroutines never sleep */
   lg_g_t *joiner;         /* goroutine waiting for this one (lugo.run) */
   lg_value_t val;         /* wake-up results: val, ok, sel, rc */

@@ -15,10 +15,17 @@
 /* How long an idle processor watches its inbox before it blocks. */
 #define SPIN_NS 20000
 
+/* lg_now(), kept as the processor's clock too (see lg_p_clock). */
+static int64_t clock_now(lg_p_t *p) {
+  int64_t now = lg_now();
+  lg_p_clock(p, now);
+  return now;
+}
+
 static void uvtimer_cb(uv_timer_t *h) {
   lg_p_t *p = h->data;
   p->uvtimer_when = 0;
-  lg_p_runtimers(p, lg_now());
+  lg_p_runtimers(p, clock_now(p));
 }
 
 /* libuv must never get fd 0, 1 or 2 for its own use (it asserts when
@@ -190,8 +197,7 @@ static lg_g_t *next_g(lg_p_t *p) {
   if (++p->schedtick % TIMER_CHECK_TICKS == 0) {
     /* A run queue that never drains must not starve timers or the
      * network: poll both without blocking now and then. */
-    int64_t now = lg_now();
-    lg_p_clock(p, now);
+    int64_t now = clock_now(p);
     if (p->ntimers > 0) lg_p_runtimers(p, now);
     if (p->nwaitingio > 0 || p->nsources > 0)
       uv_run(&p->loop, UV_RUN_NOWAIT);
@@ -204,7 +210,7 @@ static lg_g_t *next_g(lg_p_t *p) {
     return g;
   }
   if (p->rqlen == 0) {
-    if (p->ntimers > 0) lg_p_runtimers(p, lg_now());
+    if (p->ntimers > 0) lg_p_runtimers(p, clock_now(p));
     if ((g = p->runnext) != NULL) {
       p->runnext = NULL;
       return g;
@@ -241,7 +247,7 @@ static int spin(lg_p_t *p) {
 }
 
 int lg_p_poll(lg_p_t *p, int block) {
-  int64_t now = lg_now();
+  int64_t now = clock_now(p);
   int stuck = 0;
   /* A timer that fired, or a wake-up from another processor, may have
    * woken a goroutine that no queue shows (one parked in a driver loop):
@@ -298,11 +304,7 @@ int lg_p_poll(lg_p_t *p, int block) {
     if (stuck) lg__unstick(p);
     lg_p_drain(p);
   }
-  {
-    int64_t woke = lg_now();
-    lg_p_clock(p, woke);
-    p->stats.idle += woke - now;
-  }
+  p->stats.idle += clock_now(p) - now;
   return 0;
 }
 

@@ -84,7 +84,6 @@ int lg_timer_stop(lg_timer_t *t) {
 
 int lg_p_runtimers(lg_p_t *p, int64_t now) {
   int n = 0;
-  lg_p_clock(p, now);
   for (; p->ntimers > 0 && p->timers[0]->when <= now; n++) {
     lg_timer_t *t = p->timers[0];
     if (t->period > 0) {
