@@ -80,8 +80,14 @@ describe("lugo.chan", function()
       if math.type then
         ch:send(1)
         ch:send(1.0)
+        ch:send(math.maxinteger)
+        ch:send(math.mininteger)
         assert.equal("integer", math.type((ch:recv())))
         assert.equal("float", math.type((ch:recv())))
+        local big, small = ch:recv(), ch:recv()
+        assert.equal("integer", math.type(big))
+        assert.equal(math.maxinteger, big)
+        assert.equal(math.mininteger, small)
       end
     end)
 
