@@ -207,6 +207,16 @@ typedef struct lg_task_s {
   lg_blob_t *blob;
 } lg_task_t;
 
+/* Records a processor makes by the million (G structs, sudogs) and
+ * recycles through its own free lists, never freeing one: they come
+ * from chunks of slabn records, without a malloc header each, and the
+ * chunks are freed with the processor. */
+typedef struct lg_slab_s {
+  void *chunks;           /* each chunk starts with the next one's address */
+  char *next;             /* the newest chunk's first unused record */
+  size_t left;            /* how many it has left */
+} lg_slab_t;
+
 struct lg_p_s {
   int id;
   uv_loop_t loop;         /* the netpoller; drives the timer heap too */
@@ -226,6 +236,8 @@ struct lg_p_s {
   uint64_t nextid;
   lg_g_t *gfree;          /* dead G structs for reuse */
   lg_sudog_t *sudogfree;  /* sudog cache */
+  lg_slab_t gslab, sudogslab;  /* where both come from */
+  size_t slabn;           /* records per slab chunk (lg_p_init: 64) */
   lg_timer_t **timers;    /* the heap */
   size_t ntimers, timerscap;
   size_t ndaemon;         /* daemon timers among ntimers */

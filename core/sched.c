@@ -4,6 +4,7 @@
 #include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include "internal.h"
@@ -26,6 +27,36 @@ static void uvtimer_cb(uv_timer_t *h) {
   lg_p_t *p = h->data;
   p->uvtimer_when = 0;
   lg_p_runtimers(p, clock_now(p));
+}
+
+/* ------------------------------------------------------------ records */
+
+/* The chunk header is max_align_t wide, so records keep any alignment. */
+#define SLAB_HEAD sizeof(max_align_t)
+
+static void *slab_get(lg_p_t *p, lg_slab_t *s, size_t size) {
+  void *r;
+  if (s->left == 0) {
+    char *c = lg__malloc(SLAB_HEAD + p->slabn * size);
+    if (c == NULL) return NULL;
+    *(void **)c = s->chunks;
+    s->chunks = c;
+    s->next = c + SLAB_HEAD;
+    s->left = p->slabn;
+  }
+  r = s->next;
+  s->next += size;
+  s->left--;
+  return r;
+}
+
+static void slab_free(lg_slab_t *s) {
+  while (s->chunks != NULL) {
+    void *c = s->chunks;
+    s->chunks = *(void **)c;
+    lg__free(c);
+  }
+  s->left = 0;
 }
 
 /* libuv must never get fd 0, 1 or 2 for its own use (it asserts when
@@ -51,6 +82,7 @@ int lg_p_init(lg_p_t *p, int id) {
   p->curg = &p->maing;
   p->nextid = 1;
   p->clock = lg_now();
+  p->slabn = 64;
   lg__setself(p);
   if ((rc = uv_loop_init(&p->loop)) != 0) return rc;
   if ((rc = uv_timer_init(&p->loop, &p->uvtimer)) != 0) {
@@ -66,7 +98,6 @@ int lg_p_init(lg_p_t *p, int id) {
 
 void lg_p_close(lg_p_t *p) {
   lg_g_t *g;
-  lg_sudog_t *s;
   /* Other processors must be stopped by now (the host's business):
    * wake-ups they left in the inbox are taken, then every goroutine goes. */
   if (p->rt != NULL) lg_p_drain(p);
@@ -81,15 +112,9 @@ void lg_p_close(lg_p_t *p) {
   lg__free(p->timers);
   lg__free(p->runq);
   lg__free(p->maing.sleep);
-  while ((g = p->gfree) != NULL) {
-    p->gfree = g->allnext;
-    lg__free(g->sleep);
-    lg__free(g);
-  }
-  while ((s = p->sudogfree) != NULL) {
-    p->sudogfree = s->next;
-    lg__free(s);
-  }
+  for (g = p->gfree; g != NULL; g = g->allnext) lg__free(g->sleep);
+  slab_free(&p->gslab);
+  slab_free(&p->sudogslab);
   uv_close((uv_handle_t *)&p->uvtimer, NULL);
   uv_run(&p->loop, UV_RUN_NOWAIT);
   uv_loop_close(&p->loop);
@@ -113,7 +138,7 @@ lg_g_t *lg_g_new(lg_p_t *p) {
   if (g != NULL) {
     p->gfree = g->allnext;
     sleep = g->sleep;
-  } else if ((g = lg__malloc(sizeof *g)) == NULL) {
+  } else if ((g = slab_get(p, &p->gslab, sizeof *g)) == NULL) {
     return NULL;
   }
   memset(g, 0, sizeof *g);
@@ -314,7 +339,7 @@ lg_sudog_t *lg__enqueue(lg_p_t *p, lg_g_t *g, lg_waitq_t *q) {
   lg_sudog_t *s = p->sudogfree;
   if (s != NULL)
     p->sudogfree = s->next;
-  else if ((s = lg__malloc(sizeof *s)) == NULL)
+  else if ((s = slab_get(p, &p->sudogslab, sizeof *s)) == NULL)
     return NULL;
   if (g->waiting == NULL) {  /* a new wait begins */
     g->xwait = 0;

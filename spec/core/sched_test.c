@@ -300,6 +300,31 @@ TEST(sched_ngoroutines_counts_live_goroutines) {
   P_CLOSE(&p);
 }
 
+TEST(sched_records_come_from_slab_chunks) {
+  lg_p_t p;
+  lg_g_t *g[5];
+  int i;
+  P_OPEN(&p);
+  p.slabn = 4;
+  g[0] = lg_g_new(&p);  /* makes a chunk of 4 */
+  CHECK(g[0] != NULL);
+  lg_testing_failalloc(1);  /* the next three need no allocation */
+  for (i = 1; i < 4; i++) {
+    g[i] = lg_g_new(&p);
+    CHECK_PTR(g[i], g[0] + i);
+  }
+  g[4] = lg_g_new(&p);  /* a new chunk, and there is no memory */
+  lg_testing_failalloc(0);
+  CHECK_PTR(g[4], NULL);
+  CHECK_EQ(p.ngoroutines, 4);
+  g[4] = lg_g_new(&p);
+  CHECK(g[4] != NULL);
+  for (i = 0; i < 5; i++) lg_g_free(&p, g[i]);
+  CHECK_PTR(lg_g_new(&p), g[4]);  /* recycled, newest first */
+  lg_g_free(&p, g[4]);
+  P_CLOSE(&p);  /* frees both chunks: LeakSanitizer checks */
+}
+
 TEST(sched_g_new_without_memory_returns_null) {
   lg_p_t p;
   lg_g_t *g;
