@@ -203,6 +203,26 @@ describe("the main thread", function()
       ]]
       assert.equal("resume\tfalse\ngot\treal\n", out)
     end)
+
+    it("is told apart from a coroutine of the user's inside it", function()
+      local results = lugo.run(function()
+        local self = coroutine.running()
+        local co = coroutine.create(function()
+          coroutine.yield(coroutine.running())
+          return "done"
+        end)
+        local ok, inner = coroutine.resume(co)
+        assert.is_true(ok)
+        assert.equal(co, inner)
+        return { self ~= co, { coroutine.resume(co) },
+                 { coroutine.resume(self) } }
+      end)
+      assert.is_true(results[1])
+      assert.same({ true, "done" }, results[2])
+      assert.same({ false,
+        "cannot resume a goroutine's coroutine: the scheduler runs it" },
+        results[3])
+    end)
   end)
 
   describe("a park where Lua cannot yield", function()

@@ -80,13 +80,18 @@ extern const char lgb_parkkey;  /* yielded to the scheduler by a park */
 extern const char lgb_errkey;   /* first resume value: raise the next */
 
 /* Goroutines' coroutines are marked so that the coroutine library can
- * refuse to resume them behind the scheduler's back: in the thread's
- * extra space on 5.4 (a weak table there costs ~0.5 us a spawn in GC
- * work), in a weak table on LuaJIT, which has no extra space. */
+ * refuse to resume them behind the scheduler's back. On 5.4 the mark is
+ * in the thread's extra space, set when the thread is made. LuaJIT has
+ * no extra space: there the mark is an entry in a weak table, which cost
+ * a spawn more than all the rest of it (the insert, and the collector's
+ * work on a table of a million threads). So it is set only once a Lua
+ * program can hold the coroutine, by coroutine.running() in it (see
+ * core.markself), and lgb_marknew does nothing. */
 #if LGB_HAS_INTEGERS
 static inline void lgb_markthread(lua_State *L) {
   *(const void **)lua_getextraspace(lua_tothread(L, -1)) = &lgb_parkkey;
 }
+#define lgb_marknew lgb_markthread
 
 static inline int lgb_isgthread(lua_State *L, int idx) {
   lua_State *co = lua_tothread(L, idx);
@@ -94,6 +99,10 @@ static inline int lgb_isgthread(lua_State *L, int idx) {
          *(const void **)lua_getextraspace(co) == &lgb_parkkey;
 }
 #else
+static inline void lgb_marknew(lua_State *L) {
+  (void)L;
+}
+
 static inline void lgb_markthread(lua_State *L) {
   lua_getfield(L, LUA_REGISTRYINDEX, "lugo.threads");
   lua_pushvalue(L, -2);

@@ -22,7 +22,7 @@ static lua_State *co_get(lua_State *L, lgb_t *b, uint32_t *slot) {
   }
   co = lua_newthread(L);
   *slot = lgb_ref(L, b, -1);
-  lgb_markthread(L);
+  lgb_marknew(L);
   lua_pop(L, 1);
   return co;
 }
@@ -484,6 +484,20 @@ static int l_isgoroutine(lua_State *L) {
   return 1;
 }
 
+/* core.markself()   [-0, +0, -]
+ * Mark the calling coroutine as a goroutine's if it is the running
+ * goroutine's own (LuaJIT's coroutine.running calls it first: see
+ * lgb_marknew). A coroutine of the user's inside it is not marked. */
+static int l_markself(lua_State *L) {
+  lgb_t *b = lgb_get(L);
+  lg_g_t *g = b->p.curg;
+  if (g != &b->p.maing && g->host == (void *)L) {
+    lua_pushthread(L);
+    if (!lgb_isgthread(L, -1)) lgb_markthread(L);
+  }
+  return 0;
+}
+
 /* lugo.now() -> seconds   [-0, +1, -] */
 static int l_now(lua_State *L) {
   lua_pushnumber(L, (lua_Number)lg_now() / 1e9);
@@ -646,7 +660,8 @@ void lgb_open_sched(lua_State *L) {
     {"go", l_go}, {"run", l_run}, {"yield", l_yield}, {"sleep", l_sleep},
     {"now", l_now}, {"onerror", l_onerror}, {"stats", l_stats},
     {"dump", l_dump}, {"park", l_park},
-    {"isgoroutine", l_isgoroutine}, {NULL, NULL}
+    {"isgoroutine", l_isgoroutine}, {"markself", l_markself},
+    {NULL, NULL}
   };
   lgb_setfuncs(L, f);
 }

@@ -239,6 +239,16 @@ end
 
 coroutine.resume, coroutine.wrap = resume, wrap
 
+-- On LuaJIT a goroutine's coroutine is marked as one (for isgoroutine)
+-- only once the program can hold it: here (see lgb_marknew).
+if not core.resume then
+  local co_running, markself = coroutine.running, core.markself
+  function coroutine.running()
+    markself()
+    return co_running()
+  end
+end
+
 if coroutine.close then
   local co_close = coroutine.close
   function coroutine.close(co)
