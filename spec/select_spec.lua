@@ -307,6 +307,21 @@ describe("lugo.select", function()
       h.between(0.4, wins[2] / 10000, 0.6, "share of c1")
     end)
 
+    it("chooses uniformly among ready cases wherever they sit", function()
+      -- a rotation of the cases instead of a shuffle would give case 1
+      -- two thirds here: it follows the never-ready case 3
+      local a, b, never = lugo.chan(1), lugo.chan(1), lugo.chan(1)
+      local wins = { 0, 0, 0 }
+      for _ = 1, 12000 do
+        a:trysend(1)
+        b:trysend(2)
+        local i = lugo.select { { "recv", a }, { "recv", b }, { "recv", never } }
+        wins[i] = wins[i] + 1
+      end
+      assert.equal(0, wins[3])
+      h.between(0.45, wins[1] / 12000, 0.55, "share of case 1")
+    end)
+
     it("chooses uniformly among ready send cases", function()
       local a, b = lugo.chan(1), lugo.chan(1)
       local wins = { 0, 0 }

@@ -324,7 +324,6 @@ return function(m, lugo, check)
         end
       end
     end
-    if b == nil then return cselect(cases) end  -- no channel at all
     -- lg_select owns the send values from here: what it does not send it
     -- gives back to the slot free list.
     local block = not cases.default
