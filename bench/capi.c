@@ -15,7 +15,7 @@
 #define lua_rawlen lua_objlen
 #endif
 
-static volatile const void *sink;  /* keeps the reads from being elided */
+static const void *volatile sink;  /* keeps the reads from being elided */
 
 static int l_select(lua_State *L) {
   int n = (int)lua_rawlen(L, 1), i;

@@ -97,15 +97,13 @@ run_one() {
                   luajit bench/workloads.lua purelua "$w" "scale=$SCALE") ;;
     *) echo "unknown column $col" >&2; return 1 ;;
   esac
-  local so
-  case $col in
-    lugo-5.4) so=build/lua5.4/lugo/core.so ;;
-    lugo-jit) so=build/luajit/lugo/core.so ;;
-    pure-5.4) so=build/lua5.4/lugo/core.so ;;
-    pure-jit) so=build/luajit/lugo/core.so ;;
-    *) so= ;;
+  local so=
+  case $col/$w in
+    lugo-5.4/*) so=build/lua5.4/lugo/core.so ;;
+    lugo-jit/*) so=build/luajit/lugo/core.so ;;
+    pure-5.4/capi) so=build/lua5.4/bench/capi.so ;;
+    pure-jit/capi) so=build/luajit/bench/capi.so ;;
   esac
-  [ "$w" = capi ] && so=${so%/lugo/core.so}/bench/capi.so
   if [ -n "$so" ] && [ ! -f "$so" ]; then
     grep -qF "$col $w " "$ERRORS" ||
       echo "$col $w $so missing (run make first)" >>"$ERRORS"

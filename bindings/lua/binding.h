@@ -155,9 +155,32 @@ void lgb_ffi_unref(lgb_t *b, uint32_t slot);
 lg_g_t *lgb_ffi_curg(lgb_t *b);
 
 /* Lua value <-> core value. lgb_tovalue anchors tables, strings and the
- * rest in a slot; lgb_pushvalue pushes and releases it. */
-void lgb_tovalue(lua_State *L, lgb_t *b, int idx, lg_value_t *v);
-void lgb_pushvalue(lua_State *L, lgb_t *b, lg_value_t *v);
+ * rest in a slot; lgb_pushvalue pushes and releases it. Inline for an
+ * integer, the commonest message: two API calls and no function call
+ * (module.c's _any versions take every kind). */
+void lgb_tovalue_any(lua_State *L, lgb_t *b, int idx, lg_value_t *v);
+void lgb_pushvalue_any(lua_State *L, lgb_t *b, lg_value_t *v);
+
+static inline void lgb_tovalue(lua_State *L, lgb_t *b, int idx,
+                               lg_value_t *v) {
+#if LGB_HAS_INTEGERS
+  if (lua_isinteger(L, idx)) {
+    v->type = LG_VINT;
+    v->u.i = lua_tointegerx(L, idx, NULL);
+    return;
+  }
+#endif
+  lgb_tovalue_any(L, b, idx, v);
+}
+
+static inline void lgb_pushvalue(lua_State *L, lgb_t *b, lg_value_t *v) {
+  if (v->type == LG_VINT) {
+    lgb_pushint(L, v->u.i);
+    v->type = LG_VNIL;
+  } else {
+    lgb_pushvalue_any(L, b, v);
+  }
+}
 
 /* Encode the value at `i` for another processor (see value.c): a blob
  * the caller owns, or an error naming the path from `root` ("value",

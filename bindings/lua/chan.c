@@ -66,17 +66,9 @@ void lgb_pushchan(lua_State *L, lg_chan_t *c) {
 }
 
 /* A value for channel `u`: a shared one's is copied, unless it is nil, a
- * boolean or a number, which need no host. An integer, the commonest
- * message, is taken first in two API calls (lgb_tovalue takes four). */
+ * boolean or a number, which need no host. */
 static inline void tovalue(lua_State *L, chanud_t *u, int i,
                            lg_value_t *v) {
-#if LGB_HAS_INTEGERS
-  if (lua_isinteger(L, i)) {
-    v->type = LG_VINT;
-    v->u.i = lua_tointegerx(L, i, NULL);
-    return;
-  }
-#endif
   if (u->shared && lua_type(L, i) > LUA_TNUMBER) {
     v->type = LG_VBLOB;
     v->u.blob = lgb_encode(L, i, "value", 0, u->b->maxmsg);
@@ -144,8 +136,7 @@ static int ch_recv(lua_State *L) {
   int rc = lg_chan_recv(c, g, &v);
   if (rc == LG_PARKED) return lgb_park(L, b, g, NULL, 0);
   if (rc == LG_ENOMEM) return luaL_error(L, "not enough memory");
-  if (v.type == LG_VINT) lgb_pushint(L, v.u.i);  /* as in tovalue */
-  else lgb_pushvalue(L, b, &v);
+  lgb_pushvalue(L, b, &v);
   lua_pushboolean(L, rc == 0);
   return 2;
 }

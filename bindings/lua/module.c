@@ -76,7 +76,7 @@ lg_g_t *lgb_ffi_curg(lgb_t *b) {
   return b->p.curg;
 }
 
-void lgb_tovalue(lua_State *L, lgb_t *b, int idx, lg_value_t *v) {
+void lgb_tovalue_any(lua_State *L, lgb_t *b, int idx, lg_value_t *v) {
   switch (lua_type(L, idx)) {
   case LUA_TNONE:
   case LUA_TNIL:
@@ -104,7 +104,7 @@ void lgb_tovalue(lua_State *L, lgb_t *b, int idx, lg_value_t *v) {
   }
 }
 
-void lgb_pushvalue(lua_State *L, lgb_t *b, lg_value_t *v) {
+void lgb_pushvalue_any(lua_State *L, lgb_t *b, lg_value_t *v) {
   switch (v->type) {
   case LG_VBOOL: lua_pushboolean(L, v->u.b); break;
   case LG_VINT: lgb_pushint(L, v->u.i); break;

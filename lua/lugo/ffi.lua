@@ -145,9 +145,10 @@ end
 local function ring(m)
   local send, recv, trysend, tryrecv = m.send, m.recv, m.trysend, m.tryrecv
 
-  --- Append v to the ring of ch, a local channel: true, or false when
-  -- the core must decide.
+  --- Append v to the ring of ch: true, or false when ch is not a local
+  -- channel or the core must decide.
   local function put(ch, v)
+    if getmetatable(ch) ~= chan_mt then return false end
     local u = cast(chanud_p, ch)
     local c = cast(chan_p, u.c)
     local n, size = c.count, c.bufcap
@@ -160,48 +161,42 @@ local function ring(m)
     return true
   end
 
-  --- Take the head of the ring of c, a local channel's core: the
-  -- lugo_value it held, or nil when the core must decide (a sender waits:
-  -- its value takes the freed place, in order). The slot keeps its value
-  -- until a later send, so the caller decodes it in place. (Only a __gc
-  -- metamethod sending on this same full channel while the interpreter
-  -- decodes could overwrite it first; the C path's shared rv has the same
-  -- window for one that receives.)
-  local function take(c)
-    c = cast(chan_p, c)
+  --- Take the head of the ring of ch: v, true, or nothing when ch is not
+  -- a local channel or the core must decide (a sender waits: its value takes
+  -- the freed place, in order). The slot keeps its value until a later
+  -- send, so it is decoded in place. (Only a __gc metamethod sending on
+  -- this same full channel while the interpreter decodes could overwrite
+  -- it first; the C path's shared rv has the same window for one that
+  -- receives.)
+  local function take(ch)
+    if getmetatable(ch) ~= chan_mt then return end
+    local u = cast(chanud_p, ch)
+    local c = cast(chan_p, u.c)
     local n = c.count
-    if n == 0 or c.sendq.first ~= nil then return nil end
+    if n == 0 or c.sendq.first ~= nil then return end
     local h = c.head
     c.head = h + 1 < c.bufcap and h + 1 or 0
     c.count = n - 1
-    return c.buf[h]
+    return decode(u.b, c.buf[h]), true
   end
 
   function m.send(ch, v)
-    if getmetatable(ch) == chan_mt and put(ch, v) then return end
-    return send(ch, v)
+    if not put(ch, v) then return send(ch, v) end
   end
 
   function m.trysend(ch, v)
-    if getmetatable(ch) == chan_mt and put(ch, v) then return true end
-    return trysend(ch, v)
+    return put(ch, v) or trysend(ch, v)
   end
 
   function m.recv(ch)
-    if getmetatable(ch) == chan_mt then
-      local u = cast(chanud_p, ch)
-      local d = take(u.c)
-      if d then return decode(u.b, d), true end
-    end
+    local v, ok = take(ch)
+    if ok then return v, ok end
     return recv(ch)
   end
 
   function m.tryrecv(ch)
-    if getmetatable(ch) == chan_mt then
-      local u = cast(chanud_p, ch)
-      local d = take(u.c)
-      if d then return decode(u.b, d), true end
-    end
+    local v, ok = take(ch)
+    if ok then return v, ok end
     return tryrecv(ch)
   end
 end
